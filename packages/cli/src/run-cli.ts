@@ -1,0 +1,59 @@
+import { ConfigError } from '@calmhub/platform';
+import { migrateCommand } from './commands/migrate.js';
+import { serveCommand } from './commands/serve.js';
+import type { Command, Io } from './commands/command.js';
+import { CLI_VERSION } from './version.js';
+
+const COMMANDS: Command[] = [serveCommand, migrateCommand];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'calmhub: delivery hub for SAP landscapes, working with SAP Cloud ALM',
+    '',
+    'Usage: calmhub <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    '  --help       show help (also: calmhub <command> --help)',
+    '  --version    print the version',
+    '',
+    'Configuration comes from environment variables and an optional JSON file (--config <file>);',
+    'every key and its default is listed in the README.',
+  ].join('\n');
+}
+
+/** Returns the exit code; never calls process.exit, so tests can run it in-process. */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${CLI_VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`calmhub: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      io.stderr.write(`calmhub ${name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+export class UsageError extends Error {}

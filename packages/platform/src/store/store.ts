@@ -1,0 +1,93 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * The database behind a package, whichever engine. Domain code narrows `db` to its own tables
+ * with `store.db.withTables<MyTables>()`; dialect branches stay inside store/ and migrations.
+ */
+export interface Store {
+  readonly dialect: Dialect;
+  // biome-ignore lint/complexity/noBannedTypes: tables are added per package with withTables<T>()
+  readonly db: Kysely<{}>;
+  /** PostgreSQL only: the connection string, for dedicated LISTEN connections. */
+  readonly connectionString: string | undefined;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** postgres://... selects PostgreSQL; otherwise SQLite at `sqliteFile`. */
+  databaseUrl?: string | undefined;
+  /** Path of the SQLite file, or ':memory:'. */
+  sqliteFile?: string;
+  sqliteSynchronous?: 'NORMAL' | 'FULL';
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+}
+
+// int8 (bigint) columns hold epoch milliseconds and counts, all far below 2^53.
+const INT8_OID = 20;
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export function createStore(options: StoreOptions): Store {
+  if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
+    return createPostgresStore(options.databaseUrl, options.poolSize ?? 10);
+  }
+  return createSqliteStore(options.sqliteFile ?? ':memory:', options.sqliteSynchronous ?? 'NORMAL');
+}
+
+function createPostgresStore(connectionString: string, max: number): Store {
+  const pool = new pg.Pool({ connectionString, max, types: pgTypes });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  // biome-ignore lint/complexity/noBannedTypes: see Store.db
+  const db = new Kysely<{}>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    dialect: 'postgres',
+    db,
+    connectionString,
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const database = new SqliteDatabase(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma(`synchronous = ${synchronous}`);
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  // biome-ignore lint/complexity/noBannedTypes: see Store.db
+  const db = new Kysely<{}>({ dialect: new SqliteDialect({ database }) });
+  return {
+    dialect: 'sqlite',
+    db,
+    connectionString: undefined,
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/** JSON columns come back as text from SQLite and parsed from PostgreSQL jsonb. */
+export function readJson<T = unknown>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+export function writeJson(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
