@@ -1,7 +1,7 @@
 import { ConfigError } from '@calmhub/platform';
+import type { Command, Io } from './commands/command.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
-import type { Command, Io } from './commands/command.js';
 import { CLI_VERSION } from './version.js';
 
 const COMMANDS: Command[] = [serveCommand, migrateCommand];

@@ -17,10 +17,18 @@ export const serverFlagsHelp = [
 ].join('\n');
 
 export function parseServerArgs(args: string[]): { config: Config; positionals: string[] } {
-  const { values, positionals } = parseArgs({ args, options: serverFlags, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: serverFlags,
+    allowPositionals: true,
+    strict: true,
+  });
   const overrides: Record<string, unknown> = {};
   if (values.host !== undefined) overrides.host = values.host;
   if (values.port !== undefined) overrides.port = values.port;
   if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
-  return { config: loadConfig({ file: values.config, overrides: overrides as Partial<Config> }), positionals };
+  return {
+    config: loadConfig({ file: values.config, overrides: overrides as Partial<Config> }),
+    positionals,
+  };
 }

@@ -45,7 +45,13 @@ export async function buildHub({ config, logger, handlers = {} }: BuildHubOption
   await migrateToLatest(store, hubMigrationSets);
 
   const queue = createJobQueue(store, { leaseMs: config.jobLeaseMs, maxAttempts: config.jobMaxAttempts });
-  const worker = new JobWorker({ queue, handlers, concurrency: config.jobConcurrency, pollIntervalMs: config.jobPollIntervalMs, logger });
+  const worker = new JobWorker({
+    queue,
+    handlers,
+    concurrency: config.jobConcurrency,
+    pollIntervalMs: config.jobPollIntervalMs,
+    logger,
+  });
 
   const app = await createHttpApp({
     logger,

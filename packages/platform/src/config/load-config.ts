@@ -27,14 +27,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   Object.assign(raw, options.overrides);
 
   const unknown = Object.keys(raw).find((key) => !(key in ConfigSchema.properties));
-  if (unknown) throw new ConfigError(`Invalid configuration: unknown key "${unknown}"${file ? ` in ${file}` : ''}`);
+  if (unknown)
+    throw new ConfigError(`Invalid configuration: unknown key "${unknown}"${file ? ` in ${file}` : ''}`);
 
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
   const [first] = Value.Errors(ConfigSchema, value);
   if (first) {
     const key = first.instancePath.replace(/^\//, '').split('/')[0] as ConfigKey;
     const source = key in ConfigSchema.properties ? `${key} (${envName(key)})` : key;
-    throw new ConfigError(`Invalid configuration: ${source} ${first.message}, got ${JSON.stringify(raw[key])}`);
+    throw new ConfigError(
+      `Invalid configuration: ${source} ${first.message}, got ${JSON.stringify(raw[key])}`,
+    );
   }
   return value as Config;
 }
@@ -44,20 +47,37 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`Invalid configuration: cannot read config file ${file} (${(error as NodeJS.ErrnoException).code})`);
+    throw new ConfigError(
+      `Invalid configuration: cannot read config file ${file} (${(error as NodeJS.ErrnoException).code})`,
+    );
   }
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('not an object');
     return parsed as Record<string, unknown>;
   } catch (error) {
-    throw new ConfigError(`Invalid configuration: config file ${file} is not a JSON object (${(error as Error).message})`);
+    throw new ConfigError(
+      `Invalid configuration: config file ${file} is not a JSON object (${(error as Error).message})`,
+    );
   }
 }
 
 /** The documentation table of every key, generated from the schema so it cannot drift. */
-export function describeConfig(): Array<{ key: ConfigKey; env: string; default: unknown; description: string }> {
-  return (Object.entries(ConfigSchema.properties) as unknown as Array<[ConfigKey, { default: unknown; description: string }]>).map(
-    ([key, schema]) => ({ key, env: envName(key), default: schema.default, description: schema.description }),
-  );
+export function describeConfig(): Array<{
+  key: ConfigKey;
+  env: string;
+  default: unknown;
+  description: string;
+}> {
+  return (
+    Object.entries(ConfigSchema.properties) as unknown as Array<
+      [ConfigKey, { default: unknown; description: string }]
+    >
+  ).map(([key, schema]) => ({
+    key,
+    env: envName(key),
+    default: schema.default,
+    description: schema.description,
+  }));
 }

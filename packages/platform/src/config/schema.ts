@@ -9,26 +9,66 @@ import Type, { type Static } from 'typebox';
 export const ConfigSchema = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1', description: 'Interface the hub listens on.' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 4000, description: 'Port the hub listens on (0 picks a free one).' }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 4000,
+      description: 'Port the hub listens on (0 picks a free one).',
+    }),
     databaseUrl: Type.String({
       default: '',
       pattern: '^(|postgres(ql)?://.*)$',
       description: 'PostgreSQL connection string (postgres://...). Empty: SQLite file in the data directory.',
     }),
-    dataDir: Type.String({ minLength: 1, default: './data', description: 'Directory for the SQLite database and other local files.' }),
+    dataDir: Type.String({
+      minLength: 1,
+      default: './data',
+      description: 'Directory for the SQLite database and other local files.',
+    }),
     logLevel: Type.Union(
-      [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
       { default: 'info', description: 'Minimum level of the JSON log lines written to stdout.' },
     ),
     sqliteSynchronous: Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')], {
       default: 'NORMAL',
-      description: 'SQLite `synchronous` pragma. NORMAL (WAL) survives process crashes; FULL also survives power loss.',
+      description:
+        'SQLite `synchronous` pragma. NORMAL (WAL) survives process crashes; FULL also survives power loss.',
     }),
-    jobConcurrency: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Jobs one worker runs at the same time.' }),
-    jobLeaseMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'How long a claimed job stays locked without a heartbeat before another worker may take it.' }),
-    jobPollIntervalMs: Type.Integer({ minimum: 10, default: 1000, description: 'Longest a worker sleeps between looks for due jobs when no wake-up arrives.' }),
-    jobMaxAttempts: Type.Integer({ minimum: 1, default: 10, description: 'Attempts before a job is marked dead (per-job value wins).' }),
-    shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10_000, description: 'On SIGTERM, how long to wait for in-flight requests and jobs before releasing them.' }),
+    jobConcurrency: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 10,
+      description: 'Jobs one worker runs at the same time.',
+    }),
+    jobLeaseMs: Type.Integer({
+      minimum: 1000,
+      default: 60_000,
+      description:
+        'How long a claimed job stays locked without a heartbeat before another worker may take it.',
+    }),
+    jobPollIntervalMs: Type.Integer({
+      minimum: 10,
+      default: 1000,
+      description: 'Longest a worker sleeps between looks for due jobs when no wake-up arrives.',
+    }),
+    jobMaxAttempts: Type.Integer({
+      minimum: 1,
+      default: 10,
+      description: 'Attempts before a job is marked dead (per-job value wins).',
+    }),
+    shutdownTimeoutMs: Type.Integer({
+      minimum: 0,
+      default: 10_000,
+      description: 'On SIGTERM, how long to wait for in-flight requests and jobs before releasing them.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -36,7 +76,11 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type ConfigKey = keyof Config;
 
-const CONVENTIONAL: Partial<Record<ConfigKey, string>> = { host: 'HOST', port: 'PORT', databaseUrl: 'DATABASE_URL' };
+const CONVENTIONAL: Partial<Record<ConfigKey, string>> = {
+  host: 'HOST',
+  port: 'PORT',
+  databaseUrl: 'DATABASE_URL',
+};
 
 export function envName(key: ConfigKey): string {
   return CONVENTIONAL[key] ?? `CALMHUB_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;

@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import Type from 'typebox';
 import type { Logger } from '../logging/logger.js';
 import { installErrorHandler } from './error-handler.js';
 
-export type HttpApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+export type HttpApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -60,10 +66,17 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   await app.register(swagger, {
     // Shared schemas keep their $id as the component name instead of def-N.
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
     openapi: {
       openapi: '3.1.0',
-      info: { title: options.title, version: options.version, ...(options.description ? { description: options.description } : {}) },
+      info: {
+        title: options.title,
+        version: options.version,
+        ...(options.description ? { description: options.description } : {}),
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
@@ -71,7 +84,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   app.get(
     '/healthz',
-    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The process is up',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
   app.get(
@@ -89,7 +108,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         return { status: 'ready' as const };
       } catch (error) {
         return reply.status(503).send({
-          error: { code: 'unavailable', message: `Not ready: ${(error as Error).message}`, requestId: request.id },
+          error: {
+            code: 'unavailable',
+            message: `Not ready: ${(error as Error).message}`,
+            requestId: request.id,
+          },
         });
       }
     },

@@ -11,28 +11,48 @@ export function errorBody(code: ErrorCode, message: string, requestId: string, d
 
 /** The single place where any thrown error becomes an HTTP answer. */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof AppError) {
-      if (error.status >= 500) request.log.error({ err: error }, error.message);
-      return reply.status(error.status).headers(error.headers).send(errorBody(error.code, error.message, request.id, error.details));
-    }
-    const fastifyError = error as FastifyError;
-    if (fastifyError.validation) {
-      const details = fastifyError.validation.map((issue) => ({
-        location: `${fastifyError.validationContext ?? 'body'}${issue.instancePath || ''}`,
-        message: issue.message ?? 'is invalid',
-      }));
-      return reply.status(400).send(errorBody('validation_failed', `Invalid ${fastifyError.validationContext ?? 'request'}: ${details[0]?.location} ${details[0]?.message}`, request.id, details));
-    }
-    const status = fastifyError.statusCode;
-    if (status && status >= 400 && status < 500) {
-      return reply.status(status).send(errorBody(codeForStatus(status), fastifyError.message, request.id));
-    }
-    request.log.error({ err: error }, 'unhandled error');
-    return reply.status(500).send(errorBody('internal', 'Internal error; quote the request id when reporting it.', request.id));
-  });
+  app.setErrorHandler(
+    (error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
+      if (error instanceof AppError) {
+        if (error.status >= 500) request.log.error({ err: error }, error.message);
+        return reply
+          .status(error.status)
+          .headers(error.headers)
+          .send(errorBody(error.code, error.message, request.id, error.details));
+      }
+      const fastifyError = error as FastifyError;
+      if (fastifyError.validation) {
+        const details = fastifyError.validation.map((issue) => ({
+          location: `${fastifyError.validationContext ?? 'body'}${issue.instancePath || ''}`,
+          message: issue.message ?? 'is invalid',
+        }));
+        return reply
+          .status(400)
+          .send(
+            errorBody(
+              'validation_failed',
+              `Invalid ${fastifyError.validationContext ?? 'request'}: ${details[0]?.location} ${details[0]?.message}`,
+              request.id,
+              details,
+            ),
+          );
+      }
+      const status = fastifyError.statusCode;
+      if (status && status >= 400 && status < 500) {
+        return reply.status(status).send(errorBody(codeForStatus(status), fastifyError.message, request.id));
+      }
+      request.log.error({ err: error }, 'unhandled error');
+      return reply
+        .status(500)
+        .send(errorBody('internal', 'Internal error; quote the request id when reporting it.', request.id));
+    },
+  );
 
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send(errorBody('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`, request.id));
+    reply
+      .status(404)
+      .send(
+        errorBody('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`, request.id),
+      );
   });
 }

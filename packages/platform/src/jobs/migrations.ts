@@ -8,7 +8,9 @@ export const jobsMigrations: MigrationSet = {
       async up({ db, dialect, types }) {
         await db.schema
           .createTable('calmhub_jobs')
-          .addColumn('id', types.serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('id', types.serial, (c) =>
+            dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
           .addColumn('name', 'text', (c) => c.notNull())
           .addColumn('payload', types.json, (c) => c.notNull())
           // Only set while the job has never been claimed: dedupe means "not started yet".
@@ -25,7 +27,12 @@ export const jobsMigrations: MigrationSet = {
           .addColumn('created_at', types.timestamp, (c) => c.notNull())
           .addColumn('updated_at', types.timestamp, (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('calmhub_jobs_dedupe').on('calmhub_jobs').column('dedupe_key').unique().execute();
+        await db.schema
+          .createIndex('calmhub_jobs_dedupe')
+          .on('calmhub_jobs')
+          .column('dedupe_key')
+          .unique()
+          .execute();
         await db.schema
           .createIndex('calmhub_jobs_due')
           .on('calmhub_jobs')

@@ -2,7 +2,17 @@ import { EventEmitter } from 'node:events';
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { readJson, type Store, writeJson } from '../store/store.js';
 import { type Backoff, exponentialBackoff } from './backoff.js';
-import type { Executor, FailOutcome, Job, JobQueue, JobState, JobSpec, JobTables, JobsTable, ScheduleSpec } from './types.js';
+import type {
+  Executor,
+  FailOutcome,
+  Job,
+  JobQueue,
+  JobSpec,
+  JobState,
+  JobsTable,
+  JobTables,
+  ScheduleSpec,
+} from './types.js';
 
 export interface JobQueueOptions {
   /** Default for jobs enqueued without `maxAttempts`. */
@@ -173,7 +183,12 @@ export abstract class SqlJobQueue implements JobQueue {
     return Number(result.numDeletedRows);
   }
 
-  async fail(workerId: string, id: number, error: string, options: { retryAt?: number; permanent?: boolean } = {}): Promise<FailOutcome> {
+  async fail(
+    workerId: string,
+    id: number,
+    error: string,
+    options: { retryAt?: number; permanent?: boolean } = {},
+  ): Promise<FailOutcome> {
     const now = this.now();
     const job = await this.db
       .selectFrom('calmhub_jobs')
@@ -208,7 +223,13 @@ export abstract class SqlJobQueue implements JobQueue {
     const now = this.now();
     const result = await this.db
       .updateTable('calmhub_jobs')
-      .set((eb) => ({ state: 'queued', locked_by: null, locked_until: null, attempts: eb('attempts', '-', 1), updated_at: now }))
+      .set((eb) => ({
+        state: 'queued',
+        locked_by: null,
+        locked_until: null,
+        attempts: eb('attempts', '-', 1),
+        updated_at: now,
+      }))
       .where('id', 'in', ids)
       .where('locked_by', '=', workerId)
       .where('state', '=', 'running')
@@ -223,7 +244,13 @@ export abstract class SqlJobQueue implements JobQueue {
     const result = await this.db
       .updateTable('calmhub_jobs')
       .set((eb) => ({
-        state: eb.case().when('attempts', '>=', eb.ref('max_attempts')).then('dead').else('queued').end().$castTo<JobState>(),
+        state: eb
+          .case()
+          .when('attempts', '>=', eb.ref('max_attempts'))
+          .then('dead')
+          .else('queued')
+          .end()
+          .$castTo<JobState>(),
         locked_by: null,
         locked_until: null,
         last_error: 'lease expired: the worker stopped without completing the job',
@@ -260,7 +287,11 @@ export abstract class SqlJobQueue implements JobQueue {
     });
   }
 
-  private async readStep(db: Kysely<JobTables>, jobId: number, name: string): Promise<{ value: unknown } | undefined> {
+  private async readStep(
+    db: Kysely<JobTables>,
+    jobId: number,
+    name: string,
+  ): Promise<{ value: unknown } | undefined> {
     const row = await db
       .selectFrom('calmhub_job_steps')
       .select('result')
@@ -292,7 +323,12 @@ export abstract class SqlJobQueue implements JobQueue {
           // A changed interval re-aligns; an unchanged one keeps its place in the period.
           every_ms: values.every_ms,
           next_run_at: (eb) =>
-            eb.case().when('calmhub_schedules.every_ms', '=', values.every_ms).then(eb.ref('calmhub_schedules.next_run_at')).else(values.next_run_at).end(),
+            eb
+              .case()
+              .when('calmhub_schedules.every_ms', '=', values.every_ms)
+              .then(eb.ref('calmhub_schedules.next_run_at'))
+              .else(values.next_run_at)
+              .end(),
         }),
       )
       .execute();
@@ -300,11 +336,17 @@ export abstract class SqlJobQueue implements JobQueue {
 
   async fireDueSchedules(): Promise<number> {
     const now = this.now();
-    const due = await this.db.selectFrom('calmhub_schedules').selectAll().where('next_run_at', '<=', now).execute();
+    const due = await this.db
+      .selectFrom('calmhub_schedules')
+      .selectAll()
+      .where('next_run_at', '<=', now)
+      .execute();
     let fired = 0;
     for (const schedule of due) {
       // Skip periods missed while nothing ran: one job for the current period, not a burst.
-      const periodStart = schedule.next_run_at + Math.floor((now - schedule.next_run_at) / schedule.every_ms) * schedule.every_ms;
+      const periodStart =
+        schedule.next_run_at +
+        Math.floor((now - schedule.next_run_at) / schedule.every_ms) * schedule.every_ms;
       const won = await this.db.transaction().execute(async (trx) => {
         const swapped = await trx
           .updateTable('calmhub_schedules')
@@ -330,12 +372,20 @@ export abstract class SqlJobQueue implements JobQueue {
   }
 
   async get(id: number): Promise<Job | undefined> {
-    const row = (await this.db.selectFrom('calmhub_jobs').selectAll().where('id', '=', id).executeTakeFirst()) as Row | undefined;
+    const row = (await this.db
+      .selectFrom('calmhub_jobs')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst()) as Row | undefined;
     return row ? toJob(row) : undefined;
   }
 
   async list(filter: { state?: Job['state']; name?: string; limit?: number } = {}): Promise<Job[]> {
-    let query = this.db.selectFrom('calmhub_jobs').selectAll().orderBy('id').limit(filter.limit ?? 100);
+    let query = this.db
+      .selectFrom('calmhub_jobs')
+      .selectAll()
+      .orderBy('id')
+      .limit(filter.limit ?? 100);
     if (filter.state) query = query.where('state', '=', filter.state);
     if (filter.name) query = query.where('name', '=', filter.name);
     return ((await query.execute()) as Row[]).map(toJob);
@@ -343,7 +393,10 @@ export abstract class SqlJobQueue implements JobQueue {
 
   async nextRunAt(names?: readonly string[]): Promise<number | undefined> {
     if (names?.length === 0) return undefined;
-    let query = this.db.selectFrom('calmhub_jobs').select((eb) => eb.fn.min('run_at').as('next')).where('state', '=', 'queued');
+    let query = this.db
+      .selectFrom('calmhub_jobs')
+      .select((eb) => eb.fn.min('run_at').as('next'))
+      .where('state', '=', 'queued');
     if (names) query = query.where('name', 'in', names);
     const row = await query.executeTakeFirst();
     const next = row?.next;

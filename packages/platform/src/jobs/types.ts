@@ -97,7 +97,12 @@ export interface JobQueue {
   claim(workerId: string, limit: number, names?: readonly string[]): Promise<Job[]>;
   heartbeat(workerId: string, ids: readonly number[]): Promise<number>;
   complete(workerId: string, ids: readonly number[]): Promise<number>;
-  fail(workerId: string, id: number, error: string, options?: { retryAt?: number; permanent?: boolean }): Promise<FailOutcome>;
+  fail(
+    workerId: string,
+    id: number,
+    error: string,
+    options?: { retryAt?: number; permanent?: boolean },
+  ): Promise<FailOutcome>;
   /** Gives claimed jobs back without counting the attempt (shutdown). */
   release(workerId: string, ids: readonly number[]): Promise<number>;
   /** Requeues running jobs whose lease expired (their worker died); dead once out of attempts. */

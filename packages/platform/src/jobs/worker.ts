@@ -78,7 +78,10 @@ export class JobWorker {
   start(): void {
     if (this.loopDone) return;
     this.unsubscribe = this.queue.onWake(() => this.wakeUp());
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(250, Math.floor(this.queue.leaseMs / 3)));
+    this.heartbeatTimer = setInterval(
+      () => void this.heartbeat(),
+      Math.max(250, Math.floor(this.queue.leaseMs / 3)),
+    );
     this.heartbeatTimer.unref();
     this.loopDone = this.loop();
   }
@@ -90,7 +93,10 @@ export class JobWorker {
     await this.loopDone;
     const running = [...this.active.values()].map((entry) => entry.done);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(running), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    await Promise.race([
+      Promise.all(running),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
     clearTimeout(timer);
     const unfinished = [...this.active.keys()];
     for (const entry of this.active.values()) entry.abort.abort();

@@ -1,7 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  sql,
+} from 'kysely';
 import pg from 'pg';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -32,9 +42,15 @@ export interface StoreOptions {
 
 // int8 (bigint) columns hold epoch milliseconds and counts, all far below 2^53.
 const INT8_OID = 20;
+// json/jsonb stay text, as in SQLite, so readJson behaves the same on both engines
+// (a pre-parsed JSON string would otherwise be indistinguishable from JSON text).
+const JSON_OIDS = new Set([114, 3802]);
 const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+    if (format !== 'binary') {
+      if (oid === INT8_OID) return (value: string) => Number(value);
+      if (JSON_OIDS.has(oid)) return (value: string) => value;
+    }
     return pg.types.getTypeParser(oid, format);
   },
 };
@@ -71,7 +87,7 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   // biome-ignore lint/complexity/noBannedTypes: see Store.db
-  const db = new Kysely<{}>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<{}>({ dialect: new ImmediateSqliteDialect({ database }) });
   return {
     dialect: 'sqlite',
     db,
@@ -83,7 +99,24 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
   };
 }
 
-/** JSON columns come back as text from SQLite and parsed from PostgreSQL jsonb. */
+/**
+ * Transactions take the write lock at BEGIN. A deferred transaction that reads and then
+ * writes fails with SQLITE_BUSY (no busy wait) when another process committed in between.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly sqliteConfig: SqliteDialectConfig) {
+    super(sqliteConfig);
+  }
+  override createDriver(): Driver {
+    return new (class extends SqliteDriver {
+      override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      }
+    })(this.sqliteConfig);
+  }
+}
+
+/** JSON columns come back as text from both engines (see pgTypes). */
 export function readJson<T = unknown>(value: unknown): T {
   return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }
