@@ -1,10 +1,12 @@
 import { ConfigError } from '@calmhub/platform';
 import type { Command, Io } from './commands/command.js';
+import { mappingCommand } from './commands/mapping.js';
 import { migrateCommand } from './commands/migrate.js';
+import { sandboxCommand } from './commands/sandbox.js';
 import { serveCommand } from './commands/serve.js';
 import { CLI_VERSION } from './version.js';
 
-const COMMANDS: Command[] = [serveCommand, migrateCommand];
+const COMMANDS: Command[] = [serveCommand, migrateCommand, sandboxCommand, mappingCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -2,7 +2,12 @@ export { ConfigError, describeConfig, type LoadConfigOptions, loadConfig } from 
 export { type Config, type ConfigKey, ConfigSchema, envName } from './config/schema.js';
 export { AppError, codeForStatus, ERROR_CODES, ERROR_STATUS, type ErrorCode } from './errors/app-error.js';
 export { createHttpApp, ErrorResponse, type HttpApp, type HttpAppOptions } from './http/create-http-app.js';
-export { type ErrorBody, errorBody } from './http/error-handler.js';
+export {
+  type ErrorBody,
+  type ErrorHandlerOptions,
+  errorBody,
+  installErrorHandler,
+} from './http/error-handler.js';
 export { type Backoff, exponentialBackoff } from './jobs/backoff.js';
 export { createJobQueue } from './jobs/create-job-queue.js';
 export { jobsMigrations } from './jobs/migrations.js';

@@ -61,6 +61,15 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Responses finishing after close() began end their keep-alive socket; otherwise close()
+  // would wait for the idle timeout of every connection that was busy when it started.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   installErrorHandler(app);
   app.addSchema(ErrorResponse);
 

@@ -9,10 +9,19 @@ export function errorBody(code: ErrorCode, message: string, requestId: string, d
   return { error: { code, message, ...(details === undefined ? {} : { details }), requestId } };
 }
 
-/** The single place where any thrown error becomes an HTTP answer. */
-export function installErrorHandler(app: FastifyInstance): void {
+export interface ErrorHandlerOptions {
+  /** Maps a scope's own error type (e.g. an emulator's) onto the closed set of codes. */
+  translate?: (error: Error) => AppError | undefined;
+}
+
+/**
+ * The single place where any thrown error becomes an HTTP answer. Call it on the root
+ * instance, or on an encapsulated scope that needs `translate` for its own errors.
+ */
+export function installErrorHandler(app: FastifyInstance, options: ErrorHandlerOptions = {}): void {
   app.setErrorHandler(
-    (error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    (thrown: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
+      const error = options.translate?.(thrown) ?? thrown;
       if (error instanceof AppError) {
         if (error.status >= 500) request.log.error({ err: error }, error.message);
         return reply

@@ -116,16 +116,22 @@ export class JobWorker {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      // better-sqlite3 answers synchronously, so without this the loop could run on
+      // microtasks alone and starve timers, I/O and the HTTP server sharing this process.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       try {
         await this.maintain();
         const free = this.concurrency - this.active.size;
-        if (free > 0) {
-          this.wakePending = false;
-          const jobs = await this.queue.claim(this.id, free, this.names);
-          for (const job of jobs) this.run(job);
-          if (jobs.length === free) continue;
+        if (free === 0) {
+          // Only a finishing job can change anything now; new-job wake-ups must not spin us.
+          await this.sleep(this.pollIntervalMs, { ignorePendingWake: true });
+          continue;
         }
-        await this.sleep(await this.idleDelay(free > 0));
+        this.wakePending = false;
+        const jobs = await this.queue.claim(this.id, free, this.names);
+        for (const job of jobs) this.run(job);
+        if (jobs.length === free) continue;
+        await this.sleep(await this.idleDelay());
       } catch (error) {
         this.logger?.error({ err: error }, 'job loop error; retrying after the poll interval');
         await this.sleep(this.pollIntervalMs);
@@ -142,15 +148,18 @@ export class JobWorker {
     await this.queue.fireDueSchedules();
   }
 
-  private async idleDelay(hadFreeSlots: boolean): Promise<number> {
-    if (!hadFreeSlots) return this.pollIntervalMs;
+  /**
+   * How long to sleep when a claim came back short. A due job that was not claimed waits
+   * behind its ordering key; the job ahead of it wakes us when it finishes.
+   */
+  private async idleDelay(): Promise<number> {
     const next = await this.queue.nextRunAt(this.names);
-    if (next === undefined) return this.pollIntervalMs;
-    return Math.max(0, Math.min(this.pollIntervalMs, next - Date.now()));
+    const wait = next === undefined ? this.pollIntervalMs : next - Date.now();
+    return wait <= 0 ? this.pollIntervalMs : Math.min(this.pollIntervalMs, wait);
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.wakePending || this.stopping) return Promise.resolve();
+  private sleep(ms: number, options: { ignorePendingWake?: boolean } = {}): Promise<void> {
+    if ((this.wakePending && !options.ignorePendingWake) || this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {

@@ -1,0 +1,190 @@
+import { Writable } from 'node:stream';
+import Type from 'typebox';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AppError } from '../errors/app-error.js';
+import { createLogger } from '../logging/logger.js';
+import { createHttpApp, type HttpApp } from './create-http-app.js';
+
+class MemoryLog extends Writable {
+  lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void) {
+    this.lines.push(chunk.toString());
+    done();
+  }
+  get text() {
+    return this.lines.join('');
+  }
+}
+
+describe('HTTP skeleton', () => {
+  let app: HttpApp;
+  let base: string;
+  const log = new MemoryLog();
+  let ready = true;
+
+  async function start() {
+    app = await createHttpApp({
+      logger: createLogger('info', log),
+      title: 'test',
+      version: '1.2.3',
+      readiness: async () => {
+        if (!ready) throw new Error('migrations not applied: hub/0002');
+      },
+    });
+    app.post(
+      '/things',
+      {
+        schema: {
+          body: Type.Object(
+            { name: Type.String({ minLength: 1 }), count: Type.Integer({ minimum: 0 }) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => reply.status(201).send({ name: request.body.name }),
+    );
+    app.get('/conflict', async () => {
+      throw new AppError('conflict', 'Project already linked', { details: { projectId: 'p1' } });
+    });
+    app.get('/limited', async () => {
+      throw new AppError('rate_limited', 'Slow down', { headers: { 'retry-after': '7' } });
+    });
+    app.get('/bug', async () => {
+      throw new Error('database password is hunter2');
+    });
+    app.get('/slow', async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      return { done: true };
+    });
+    app.get('/log-secret', async (request) => {
+      request.log.info(
+        { credentials: { clientSecret: 'shh-client', password: 'shh-pass' } },
+        'registering credentials',
+      );
+      return {};
+    });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+  }
+
+  afterEach(async () => {
+    ready = true;
+    await app.close();
+  });
+
+  it('answers health and readiness, and 503 with the reason when not ready', async () => {
+    await start();
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready' });
+    ready = false;
+    const notReady = await fetch(`${base}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect((await notReady.json()).error).toMatchObject({
+      code: 'unavailable',
+      message: 'Not ready: migrations not applied: hub/0002',
+    });
+  });
+
+  it('serves the OpenAPI document and its docs page from local assets', async () => {
+    await start();
+    const spec = await (await fetch(`${base}/api/openapi.json`)).json();
+    expect(spec.openapi).toBe('3.1.0');
+    expect(spec.info).toMatchObject({ title: 'test', version: '1.2.3' });
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/things']));
+    expect(spec.components.schemas.ErrorResponse).toBeDefined();
+    const docs = await fetch(`${base}/api/docs/`);
+    expect(docs.status).toBe(200);
+    const html = await docs.text();
+    expect(html).toContain('swagger-ui');
+    const script = html.match(/src="\.\/([^"]+\.js)"/)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${base}/api/docs/${script}`);
+    expect(asset.status).toBe(200);
+    expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+  });
+
+  it('answers every error with a stable code, a message and the request id', async () => {
+    await start();
+    const notFound = await fetch(`${base}/nowhere?x=1`, { headers: { 'x-request-id': 'trace-123' } });
+    expect(notFound.status).toBe(404);
+    expect(notFound.headers.get('x-request-id')).toBe('trace-123');
+    expect(await notFound.json()).toEqual({
+      error: { code: 'not_found', message: 'No route for GET /nowhere', requestId: 'trace-123' },
+    });
+
+    const conflict = await fetch(`${base}/conflict`);
+    const conflictBody = await conflict.json();
+    expect(conflict.status).toBe(409);
+    expect(conflictBody.error).toMatchObject({
+      code: 'conflict',
+      message: 'Project already linked',
+      details: { projectId: 'p1' },
+    });
+    expect(conflictBody.error.requestId).toBe(conflict.headers.get('x-request-id'));
+
+    const limited = await fetch(`${base}/limited`);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('7');
+  });
+
+  it('rejects bad input with 4xx and a located message', async () => {
+    await start();
+    const post = (body: string, type = 'application/json') =>
+      fetch(`${base}/things`, { method: 'POST', headers: { 'content-type': type }, body });
+
+    const invalid = await post(JSON.stringify({ name: '', count: -1 }));
+    expect(invalid.status).toBe(400);
+    const invalidBody = await invalid.json();
+    expect(invalidBody.error.code).toBe('validation_failed');
+    expect(invalidBody.error.details).toEqual(
+      expect.arrayContaining([expect.objectContaining({ location: 'body/name' })]),
+    );
+
+    const malformed = await post('{"name": ');
+    expect(malformed.status).toBe(400);
+    expect((await malformed.json()).error.code).toBe('bad_request');
+
+    const wrongType = await post('<thing name="x"/>', 'application/xml');
+    expect(wrongType.status).toBe(415);
+    expect((await wrongType.json()).error.code).toBe('unsupported_media_type');
+
+    const tooLarge = await post(JSON.stringify({ name: 'x'.repeat(11 * 1024 * 1024), count: 1 }));
+    expect(tooLarge.status).toBe(413);
+    expect((await tooLarge.json()).error.code).toBe('payload_too_large');
+
+    expect((await post(JSON.stringify({ name: 'ok', count: 1 }))).status).toBe(201);
+  });
+
+  it('hides internal errors behind a generic 500 and logs them', async () => {
+    await start();
+    const response = await fetch(`${base}/bug`);
+    expect(response.status).toBe(500);
+    const body = await response.json();
+    expect(body.error.code).toBe('internal');
+    expect(JSON.stringify(body)).not.toContain('hunter2');
+    expect(log.text).toContain(body.error.requestId);
+  });
+
+  it('keeps secrets out of the logs', async () => {
+    await start();
+    await fetch(`${base}/log-secret?secretKey=webhook-secret-value&projectId=p1`, {
+      headers: { authorization: 'Bearer token-value-xyz' },
+    });
+    const text = log.text;
+    expect(text).toContain('registering credentials');
+    expect(text).toContain('projectId=p1');
+    for (const secret of ['webhook-secret-value', 'token-value-xyz', 'shh-client', 'shh-pass'])
+      expect(text).not.toContain(secret);
+  });
+
+  it('finishes in-flight requests on close and refuses new ones', async () => {
+    await start();
+    const inFlight = fetch(`${base}/slow`);
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = app.close();
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ done: true });
+    await closing;
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,162 @@
+import type { HttpApp } from '@calmhub/platform';
+import type { SandboxContext } from '../app/context.js';
+import { requireScope } from '../auth/tokens.js';
+import { badRequest } from '../shared/errors.js';
+import { hidden, principalOf, registerCalmService, searchParams } from '../shared/family.js';
+import {
+  addComment,
+  addReference,
+  deleteComment,
+  deleteReference,
+  featureAssignments,
+  listComments,
+  listReferences,
+  updateComment,
+  updateReference,
+} from './children.js';
+import {
+  createTask,
+  deleteTask,
+  listTasks,
+  taskWithDescription,
+  toTask,
+  updateTask,
+  visibleTask,
+} from './service.js';
+import {
+  createDeliverable,
+  createWorkstream,
+  deleteDeliverable,
+  deleteWorkstream,
+  listDeliverables,
+  listWorkstreams,
+  toDeliverable,
+  updateDeliverable,
+  updateWorkstream,
+  visibleDeliverable,
+} from './workstreams.js';
+
+type Id = { Params: { id: string } };
+
+export const TASKS_PREFIX = '/api/calm-tasks/v1';
+
+/** `/api/calm-tasks/v1`: plain REST (reference §5): bare arrays, offset/limit, no `$` options. */
+export async function registerTaskRoutes(app: HttpApp, ctx: SandboxContext): Promise<void> {
+  await registerCalmService(app, ctx, { prefix: TASKS_PREFIX, family: 'rest' }, (scope) => {
+    // The Tasks service refuses OData options everywhere, not only on the list.
+    scope.addHook('preHandler', async (request) => {
+      for (const key of searchParams(request).keys()) {
+        if (key.startsWith('$')) throw badRequest(`Query option ${key} is not supported yet`);
+      }
+    });
+    const read = (request: Parameters<typeof principalOf>[0]) => {
+      const principal = principalOf(request);
+      requireScope(principal, 'tasks.read');
+      return principal;
+    };
+    const write = (request: Parameters<typeof principalOf>[0]) => {
+      const principal = principalOf(request);
+      requireScope(principal, 'tasks.write');
+      return principal;
+    };
+
+    scope.get('/tasks', hidden, async (request) => listTasks(ctx.db, read(request), searchParams(request)));
+    scope.post('/tasks', hidden, async (request, reply) =>
+      reply.status(201).send(await createTask(ctx, write(request), request.body)),
+    );
+    scope.get<Id>('/tasks/:id', hidden, async (request) => {
+      const row = await visibleTask(ctx.db, read(request), request.params.id);
+      return taskWithDescription(ctx.db, row);
+    });
+    scope.patch<Id>('/tasks/:id', hidden, async (request) => {
+      const principal = write(request);
+      return updateTask(ctx, principal, principal.clientId, request.params.id, request.body);
+    });
+    scope.delete<Id>('/tasks/:id', hidden, async (request, reply) => {
+      await deleteTask(ctx, write(request), request.params.id);
+      return reply.status(204).send();
+    });
+    scope.get<Id>('/tasks/:id/subTasks', hidden, async (request) => {
+      const task = await visibleTask(ctx.db, read(request), request.params.id);
+      const rows = await ctx.db
+        .selectFrom('sandbox_tasks')
+        .selectAll()
+        .where('parent_id', '=', task.id)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map(toTask);
+    });
+    scope.get<Id>('/tasks/:id/featureAssignments', hidden, async (request) =>
+      featureAssignments(ctx, read(request), request.params.id),
+    );
+
+    scope.get<Id>('/tasks/:id/comments', hidden, async (request) =>
+      listComments(ctx, read(request), request.params.id),
+    );
+    scope.post<Id>('/tasks/:id/comments', hidden, async (request, reply) => {
+      const principal = write(request);
+      return reply
+        .status(201)
+        .send(await addComment(ctx, principal, principal.clientId, request.params.id, request.body));
+    });
+    // The spec lists tasks.read for comment changes; the sandbox asks for tasks.write so a hub
+    // never relies on that spec oddity.
+    scope.patch<Id>('/tasks/comments/:id', hidden, async (request) =>
+      updateComment(ctx, write(request), request.params.id, request.body),
+    );
+    scope.delete<Id>('/tasks/comments/:id', hidden, async (request, reply) => {
+      await deleteComment(ctx, write(request), request.params.id);
+      return reply.status(204).send();
+    });
+
+    scope.get<Id>('/tasks/:id/references', hidden, async (request) =>
+      listReferences(ctx, read(request), request.params.id),
+    );
+    scope.post<Id>('/tasks/:id/references', hidden, async (request, reply) =>
+      reply.status(201).send(await addReference(ctx, write(request), request.params.id, request.body)),
+    );
+    scope.patch<Id>('/tasks/references/:id', hidden, async (request) =>
+      updateReference(ctx, write(request), request.params.id, request.body),
+    );
+    scope.delete<Id>('/tasks/references/:id', hidden, async (request, reply) => {
+      await deleteReference(ctx, write(request), request.params.id);
+      return reply.status(204).send();
+    });
+
+    scope.get('/workstreams', hidden, async (request) => {
+      read(request);
+      return listWorkstreams(ctx.db);
+    });
+    scope.post('/workstreams', hidden, async (request, reply) => {
+      write(request);
+      return reply.status(201).send(await createWorkstream(ctx, request.body));
+    });
+    scope.patch<Id>('/workstreams/:id', hidden, async (request) => {
+      write(request);
+      return updateWorkstream(ctx, request.params.id, request.body);
+    });
+    scope.delete<Id>('/workstreams/:id', hidden, async (request, reply) => {
+      write(request);
+      await deleteWorkstream(ctx, request.params.id);
+      return reply.status(204).send();
+    });
+
+    scope.get('/deliverables', hidden, async (request) =>
+      listDeliverables(ctx, read(request), searchParams(request).get('projectId')),
+    );
+    scope.post('/deliverables', hidden, async (request, reply) =>
+      reply.status(201).send(await createDeliverable(ctx, write(request), request.body)),
+    );
+    scope.get<Id>('/deliverables/:id', hidden, async (request) =>
+      toDeliverable(await visibleDeliverable(ctx, read(request), request.params.id)),
+    );
+    scope.patch<Id>('/deliverables/:id', hidden, async (request) =>
+      updateDeliverable(ctx, write(request), request.params.id, request.body),
+    );
+    scope.delete<Id>('/deliverables/:id', hidden, async (request, reply) => {
+      await deleteDeliverable(ctx, write(request), request.params.id);
+      return reply.status(204).send();
+    });
+  });
+}
