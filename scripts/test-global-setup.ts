@@ -1,5 +1,6 @@
 import { hubMigrationSets } from '@calmhub/hub';
 import { prepareTemplateDatabase, testDatabaseUrl } from '@calmhub/platform/testing';
+import { sandboxMigrationSets } from '@calmhub/sandbox';
 
 /** Migrates the PostgreSQL template database once per run; test files clone it. */
 export default async function setup(): Promise<void> {
@@ -10,5 +11,6 @@ export default async function setup(): Promise<void> {
     );
     return;
   }
-  await prepareTemplateDatabase(hubMigrationSets);
+  // Hub and sandbox tables have distinct names, so one template serves both packages' tests.
+  await prepareTemplateDatabase([...hubMigrationSets, ...sandboxMigrationSets]);
 }

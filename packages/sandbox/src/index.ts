@@ -1,4 +1,5 @@
 export type { SandboxContext, SandboxSettings } from './app/context.js';
+export type { SandboxModule } from './app/module.js';
 export {
   DEFAULT_SANDBOX_PORT,
   DEFAULT_SETTINGS,
@@ -6,6 +7,7 @@ export {
   SANDBOX_VERSION,
   type Sandbox,
   type SandboxOptions,
+  sandboxMigrationSets,
   startSandbox,
 } from './app/start-sandbox.js';
 export type { ServiceKey, TechnicalClient } from './auth/clients.js';

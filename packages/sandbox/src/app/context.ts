@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { Logger, Store } from '@calmhub/platform';
+import type { JobQueue, Logger, Store } from '@calmhub/platform';
 import type { SecretBox } from '../auth/secret-box.js';
 import type { FaultInjector } from '../faults/fault-injector.js';
 import type { SandboxDb } from '../store/tables.js';
@@ -29,6 +29,8 @@ export interface SigningKeys {
 export interface SandboxContext {
   store: Store;
   db: SandboxDb;
+  /** Durable jobs (pushes, imports, deployments) run by the sandbox's worker. */
+  queue: JobQueue;
   logger: Logger;
   settings: SandboxSettings;
   now: () => number;

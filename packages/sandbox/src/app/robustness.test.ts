@@ -1,8 +1,8 @@
 import { createTestStore, type TestStore, testEngines } from '@calmhub/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PROJECT_ID } from '../seed/seed.js';
-import { sandboxMigrations } from '../store/migrations.js';
 import { type Harness, startHarness } from '../test-fixtures/harness.js';
+import { sandboxMigrationSets } from './start-sandbox.js';
 
 /** Requests a careless or hostile client might send; each must get a 4xx in its API's shape, never a 5xx. */
 const NASTY: { path: string; method?: string; body?: string }[] = [
@@ -74,7 +74,7 @@ describe.each(testEngines)('bad input on %s', (engine) => {
   let testStore: TestStore;
   let h: Harness;
   beforeAll(async () => {
-    testStore = await createTestStore(engine, [sandboxMigrations]);
+    testStore = await createTestStore(engine, sandboxMigrationSets);
     h = await startHarness({ store: testStore.store, seed: 'demo' });
   });
   afterAll(async () => {

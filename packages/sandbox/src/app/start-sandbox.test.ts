@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceKey } from '../auth/clients.js';
 import { readEvents } from '../events/events.js';
 import { DEMO_PROJECT_ID } from '../seed/seed.js';
-import { sandboxMigrations } from '../store/migrations.js';
 import { json, tokenFor } from '../test-fixtures/harness.js';
-import { type SandboxOptions, startSandbox } from './start-sandbox.js';
+import { type SandboxOptions, sandboxMigrationSets, startSandbox } from './start-sandbox.js';
 
 describe.each(testEngines)('a persistent sandbox (%s)', (engine) => {
   let dataDir: string;
@@ -19,7 +18,7 @@ describe.each(testEngines)('a persistent sandbox (%s)', (engine) => {
     dataDir = mkdtempSync(join(tmpdir(), 'calm-sandbox-'));
     options = { port: 0, dataDir, seed: 'demo', logLevel: 'silent' };
     if (engine === 'postgres') {
-      testStore = await createTestStore(engine, [sandboxMigrations]);
+      testStore = await createTestStore(engine, sandboxMigrationSets);
       // The sandbox opens its own connection to the cloned database.
       await testStore.store.close();
       options.databaseUrl = testStore.location;

@@ -3,14 +3,19 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import {
   createHttpApp,
+  createJobQueue,
   createLogger,
   createStore,
+  JobWorker,
+  jobsMigrations,
   type Logger,
+  type MigrationSet,
   migrateToLatest,
   pendingMigrations,
   type Store,
 } from '@calmhub/platform';
 import formbody from '@fastify/formbody';
+import { registerAdminScope } from '../admin/admin-scope.js';
 import { registerAdminRoutes } from '../admin/routes.js';
 import {
   buildServiceKey,
@@ -36,10 +41,18 @@ import type { SandboxTables } from '../store/tables.js';
 import { registerTaskRoutes } from '../tasks/routes.js';
 import { registerWebPage } from '../web/page.js';
 import type { SandboxContext, SandboxSettings } from './context.js';
+import { SANDBOX_MODULES } from './modules.js';
 
 export const DEFAULT_SANDBOX_PORT = 4100;
 export const DEFAULT_XSAPPNAME = 'sapcloudalm-sandbox!b16907';
 export const SANDBOX_VERSION = '0.1.0';
+
+/** Everything a sandbox database needs, in order: jobs, the Cloud ALM core, then each module. */
+export const sandboxMigrationSets: MigrationSet[] = [
+  jobsMigrations,
+  sandboxMigrations,
+  ...SANDBOX_MODULES.flatMap((module) => (module.migrations ? [module.migrations] : [])),
+];
 
 export const DEFAULT_SETTINGS: SandboxSettings = {
   pageSize: 1000,
@@ -152,7 +165,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
   const { store, owned } = openStore(options);
   try {
-    await migrateToLatest(store, [sandboxMigrations]);
+    await migrateToLatest(store, sandboxMigrationSets);
     const db = store.db.withTables<SandboxTables>();
     const secrets = createSecretBox(masterKey(options));
     const keys = await loadSigningKeys(db, secrets);
@@ -165,9 +178,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
 
     let publicUrl = options.publicUrl?.replace(/\/+$/, '') ?? '';
+    const queue = createJobQueue(store, { leaseMs: 30_000 });
     const ctx: SandboxContext = {
       store,
       db,
+      queue,
       logger,
       settings: {
         ...DEFAULT_SETTINGS,
@@ -188,7 +203,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     };
 
     const seeded: Sandbox['seeded'] = {};
-    if (options.seed === 'demo') seeded.demo = await seedDemo(db);
+    if (options.seed === 'demo') {
+      seeded.demo = await seedDemo(db);
+      for (const module of SANDBOX_MODULES) await module.seedDemo?.(ctx);
+    }
     if (options.seedFeatures || options.seedStories) {
       seeded.large = await seedLarge(db, {
         features: options.seedFeatures ?? 0,
@@ -205,7 +223,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         'Administration of the SAP Cloud ALM sandbox: technical clients and service keys, lifecycle actions, task and transport links, change events, fault injection and settings. The emulated Cloud ALM APIs live under /api/calm-*/v1 and follow the SAP reference, not this document.',
       readiness: async () => {
         await store.ping();
-        const pending = await pendingMigrations(store, [sandboxMigrations]);
+        const pending = await pendingMigrations(store, sandboxMigrationSets);
         if (pending.length > 0) throw new Error(`migrations not applied: ${pending.join(', ')}`);
       },
     });
@@ -216,6 +234,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await registerTaskRoutes(app, ctx);
     await registerFeatureRoutes(app, ctx);
     await registerAdminRoutes(app, ctx, { adminToken, tenantId });
+    for (const module of SANDBOX_MODULES) {
+      await module.register?.(app, ctx);
+      const registerAdmin = module.registerAdmin;
+      if (registerAdmin) await registerAdminScope(app, adminToken, (scope) => registerAdmin(scope, ctx));
+    }
     registerWebPage(app);
 
     const listening = await app.listen({
@@ -223,6 +246,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       port: options.port ?? DEFAULT_SANDBOX_PORT,
     });
     if (!publicUrl) publicUrl = listening.replace('://[::1]', '://localhost');
+
+    for (const module of SANDBOX_MODULES) {
+      for (const schedule of module.schedules?.(ctx) ?? []) await queue.defineSchedule(schedule);
+    }
+    const worker = new JobWorker({
+      queue,
+      handlers: Object.assign({}, ...SANDBOX_MODULES.map((module) => module.jobs ?? {})),
+      concurrency: 10,
+      pollIntervalMs: 250,
+      logger,
+    });
+    worker.start();
 
     let client = await defaultClient(db);
     let secret: string | undefined;
@@ -260,6 +295,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       context: ctx,
       async stop() {
         await app.close();
+        await worker.stop(5000);
+        await queue.close();
         if (owned) await store.close();
       },
     };

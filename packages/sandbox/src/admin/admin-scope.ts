@@ -1,0 +1,45 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { AppError, codeForStatus, type HttpApp, installErrorHandler } from '@calmhub/platform';
+import { CalmError } from '../shared/errors.js';
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/**
+ * Registers `routes` under `/admin`, behind `Authorization: Bearer <admin token>` and with
+ * calmhub's error contract. Every domain that has admin routes registers its own scope here,
+ * so domains never edit each other's route files.
+ */
+export async function registerAdminScope(
+  app: HttpApp,
+  adminToken: string,
+  routes: (scope: HttpApp) => void | Promise<void>,
+): Promise<void> {
+  const expected = sha256(adminToken);
+  await app.register(
+    async (plain) => {
+      // Encapsulated plugins lose the TypeBox provider in their types; the instance keeps it.
+      const scope = plain as unknown as HttpApp;
+      scope.addHook('onRequest', async (request) => {
+        if (request.url.split('?')[0] === '/admin/openapi.json') return;
+        const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+        // Hashing both sides gives equal lengths, so the comparison is constant-time.
+        if (!match?.[1] || !timingSafeEqual(sha256(match[1]), expected)) {
+          throw new CalmError(401, 'A valid admin token is required (Authorization: Bearer <admin token>)', {
+            headers: { 'www-authenticate': 'Bearer realm="calm-sandbox-admin"' },
+          });
+        }
+      });
+      // The emulator's CalmError maps onto calmhub's closed set of codes.
+      installErrorHandler(scope, {
+        translate: (error) =>
+          error instanceof CalmError
+            ? new AppError(codeForStatus(error.status), error.message, { headers: error.headers })
+            : undefined,
+      });
+      await routes(scope);
+    },
+    { prefix: '/admin' },
+  );
+}

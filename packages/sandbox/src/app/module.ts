@@ -1,0 +1,25 @@
+import type { HttpApp, JobHandler, MigrationSet } from '@calmhub/platform';
+import type { SandboxContext } from './context.js';
+
+/**
+ * One emulated service or capability plugged into the sandbox (External API Management,
+ * ServiceNow, CTMS, Cloud Integration...). The sandbox applies its migrations, registers its
+ * routes, runs its jobs and seeds it; a module never edits another module's files.
+ */
+export interface SandboxModule {
+  name: string;
+  /** Its own tables, tracked in `calmhub_<name>_migrations`. */
+  migrations?: MigrationSet;
+  /** Public routes: the emulated API itself. */
+  register?(app: HttpApp, ctx: SandboxContext): void | Promise<void>;
+  /** Routes under `/admin`, behind the admin token, answering with calmhub's error contract. */
+  registerAdmin?(scope: HttpApp, ctx: SandboxContext): void | Promise<void>;
+  /** Durable background work, by job name (names must be unique across modules). */
+  jobs?: Record<string, JobHandler>;
+  /** Recurring jobs; defined at every start (idempotent). */
+  schedules?(
+    ctx: SandboxContext,
+  ): Array<{ name: string; everyMs: number; job: { name: string; payload?: unknown } }>;
+  /** Adds this module's share of `--seed demo`, after the Cloud ALM demo project exists. */
+  seedDemo?(ctx: SandboxContext): Promise<void>;
+}
