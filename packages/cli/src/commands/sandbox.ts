@@ -121,9 +121,11 @@ export function describeSandbox(sandbox: Sandbox): string {
     `  Features (OData v4)       ${sandbox.apiUrl}/calm-features/v1`,
     `  Admin API                 ${sandbox.url}/admin  (OpenAPI: ${sandbox.url}/api/openapi.json, docs: ${sandbox.url}/api/docs)`,
     `  UI                        ${sandbox.url}/ui`,
+    ...Object.entries(sandbox.endpoints).map(([label, url]) => `  ${label.padEnd(24)}  ${url}`),
   ];
   if (sandbox.serviceKeyPath) lines.push(`  Service key               ${sandbox.serviceKeyPath}`);
   if (sandbox.adminTokenPath) lines.push(`  Admin token               ${sandbox.adminTokenPath}`);
+  for (const [name, path] of Object.entries(sandbox.files)) lines.push(`  ${name.padEnd(24)}  ${path}`);
   const { demo, large } = sandbox.seeded;
   if (demo)
     lines.push(

@@ -20,6 +20,13 @@ export interface SandboxModule {
   schedules?(
     ctx: SandboxContext,
   ): Array<{ name: string; everyMs: number; job: { name: string; payload?: unknown } }>;
+  /** Labelled URLs a user needs (printed by `calmhub sandbox`, listed on the handle). */
+  endpoints?(baseUrl: string): Record<string, string>;
+  /**
+   * Files written next to the Cloud ALM service key at start (e.g. another service's key),
+   * as file name -> content; they land in `<data>/sandbox/` with owner-only permissions.
+   */
+  files?(ctx: SandboxContext): Promise<Record<string, string>>;
   /** Adds this module's share of `--seed demo`, after the Cloud ALM demo project exists. */
   seedDemo?(ctx: SandboxContext): Promise<void>;
 }

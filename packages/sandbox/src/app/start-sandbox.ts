@@ -105,6 +105,10 @@ export interface Sandbox {
   serviceKeyPath: string | undefined;
   adminTokenPath: string | undefined;
   seeded: { demo?: SeedResult; large?: SeedResult & { projectId: string } };
+  /** Endpoints of the emulated services beyond Cloud ALM, by label. */
+  endpoints: Record<string, string>;
+  /** Extra files the modules wrote into `<data>/sandbox/`, by file name. */
+  files: Record<string, string>;
   context: SandboxContext;
   stop(): Promise<void>;
 }
@@ -282,6 +286,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       writePrivate(serviceKeyPath, `${JSON.stringify(serviceKey, null, 2)}\n`);
       writePrivate(adminTokenPath, `${adminToken}\n`);
     }
+    const files: Record<string, string> = {};
+    for (const module of SANDBOX_MODULES) {
+      for (const [name, content] of Object.entries((await module.files?.(ctx)) ?? {})) {
+        if (!options.dataDir) continue;
+        files[name] = join(sandboxDir(options.dataDir), name);
+        writePrivate(files[name], content);
+      }
+    }
+    const endpoints = Object.assign(
+      {},
+      ...SANDBOX_MODULES.map((module) => module.endpoints?.(publicUrl) ?? {}),
+    );
 
     return {
       url: publicUrl,
@@ -292,6 +308,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       serviceKeyPath,
       adminTokenPath,
       seeded,
+      endpoints,
+      files,
       context: ctx,
       async stop() {
         await app.close();
