@@ -72,8 +72,17 @@ describe('calmhub command', () => {
     const run = calmhub(['serve'], { PORT: 'http', CALMHUB_DATA_DIR: tempDir() });
     expect(await run.exited).toBe(2);
     expect(run.stderr()).toBe(
-      'calmhub serve: Invalid configuration: port (PORT) must be integer, got "http"\n',
+      'calmhub serve: Invalid configuration: port (PORT) must be an integer, got "http"\n',
     );
+  });
+
+  it('answers an unknown flag or a missing value with one line, not a stack trace', async () => {
+    const unknownFlag = calmhub(['serve', '--bogus']);
+    expect(await unknownFlag.exited).toBe(2);
+    expect(unknownFlag.stderr()).toMatch(/^calmhub serve: Unknown option '--bogus'.*\n$/);
+    const missingValue = calmhub(['migrate', '--port']);
+    expect(await missingValue.exited).toBe(2);
+    expect(missingValue.stderr().trim().split('\n')).toHaveLength(1);
   });
 
   it('migrates the SQLite store in the data directory, once', async () => {

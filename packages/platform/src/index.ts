@@ -1,7 +1,13 @@
 export { ConfigError, describeConfig, type LoadConfigOptions, loadConfig } from './config/load-config.js';
 export { type Config, type ConfigKey, ConfigSchema, envName } from './config/schema.js';
 export { AppError, codeForStatus, ERROR_CODES, ERROR_STATUS, type ErrorCode } from './errors/app-error.js';
-export { createHttpApp, ErrorResponse, type HttpApp, type HttpAppOptions } from './http/create-http-app.js';
+export {
+  closeWithin,
+  createHttpApp,
+  ErrorResponse,
+  type HttpApp,
+  type HttpAppOptions,
+} from './http/create-http-app.js';
 export {
   type ErrorBody,
   type ErrorHandlerOptions,

@@ -12,6 +12,24 @@ export {
 } from './app/start-sandbox.js';
 export type { ServiceKey, TechnicalClient } from './auth/clients.js';
 export { ALL_SCOPES } from './auth/scopes.js';
+export { type CpiServiceKey, defaultCpiServiceKey } from './cpi/keys.js';
+export { cpiMigrations } from './cpi/migrations.js';
+export { cpiModule } from './cpi/module.js';
+export { CPI_SCOPES, type CpiSettings, cpiSettings } from './cpi/service.js';
+export { buildIflowZip, type IflowContent, readArtifactContent } from './cpi/zip.js';
+export { type CtmsServiceKey, defaultCtmsServiceKey } from './ctms/keys.js';
+export { ctmsMigrations } from './ctms/migrations.js';
+export {
+  CTMS_SCOPES,
+  type CtmsSettings,
+  ctmsSettings,
+  FORWARD_MODES,
+  IMPORTABLE,
+  QUEUE_STATUSES,
+  type QueueStatus,
+  STATUS_CODES,
+} from './ctms/model.js';
+export { ctmsModule } from './ctms/module.js';
 export {
   type EventQuery,
   type EventType,
@@ -19,7 +37,12 @@ export {
   readEvents,
   type SandboxEvent,
 } from './events/events.js';
-export type { FaultKind, FaultRule, FaultRuleInput } from './faults/fault-injector.js';
+export {
+  type FaultKind,
+  type FaultRule,
+  type FaultRuleInput,
+  validateFaultRule,
+} from './faults/fault-injector.js';
 export { DEFAULT_FEATURE_TRANSITIONS, FEATURE_PRIORITIES, FEATURE_STATUSES } from './features/catalog.js';
 export { LIFECYCLE_ACTIONS, type LifecycleAction } from './lifecycle/actions.js';
 export {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type Config, loadConfig } from '@calmhub/platform';
+import { type Config, ConfigError, loadConfig } from '@calmhub/platform';
 
 /** Flags every server command shares; they win over the environment and the config file. */
 export const serverFlags = {
@@ -17,12 +17,16 @@ export const serverFlagsHelp = [
 ].join('\n');
 
 export function parseServerArgs(args: string[]): { config: Config; positionals: string[] } {
-  const { values, positionals } = parseArgs({
-    args,
-    options: serverFlags,
-    allowPositionals: true,
-    strict: true,
-  });
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof serverFlags; allowPositionals: true; strict: true }>
+  >;
+  try {
+    parsed = parseArgs({ args, options: serverFlags, allowPositionals: true, strict: true });
+  } catch (error) {
+    // parseArgs explains unknown flags and missing values well; show that, not a stack trace.
+    throw new ConfigError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
   const overrides: Record<string, unknown> = {};
   if (values.host !== undefined) overrides.host = values.host;
   if (values.port !== undefined) overrides.port = values.port;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -100,5 +100,30 @@ describe('calmhub sandbox', () => {
     const { io, err } = capture();
     expect(await sandboxCommand.run(args, io)).toBe(2);
     expect(err.join('')).toMatch(/^calmhub sandbox: /);
+  });
+
+  it.each([
+    ['a rule without kind', [{ path: '/api/*', status: 503 }]],
+    ['a status fault without status', [{ path: '*', kind: 'status' }]],
+    ['a rate above 1', [{ path: '*', kind: 'reset', rate: 2 }]],
+    ['a latency given as a string', [{ path: '*', kind: 'latency', latencyMs: '300' }]],
+    ['a rule that is not an object', [null]],
+  ])('refuses --faults with %s: one usage line, exit code 2, no stack trace', async (_name, rules) => {
+    const dir = mkdtempSync(join(tmpdir(), 'calmhub-cli-faults-'));
+    const file = join(dir, 'rules.json');
+    writeFileSync(file, JSON.stringify(rules));
+    try {
+      const { io, err, out } = capture();
+      expect(await sandboxCommand.run(['--faults', file, '--port', '0', '--memory', '--data', dir], io)).toBe(
+        2,
+      );
+      const message = err.join('');
+      expect(message).toMatch(new RegExp(`^calmhub sandbox: invalid --faults ${file}: rule 1: .+\n$`));
+      expect(message.split('\n')).toHaveLength(2);
+      expect(message).not.toMatch(/\s+at /);
+      expect(out.join('')).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,7 @@ import {
   type Sandbox,
   type SandboxOptions,
   startSandbox,
+  validateFaultRule,
 } from '@calmhub/sandbox';
 import type { Command, Io } from './command.js';
 
@@ -100,13 +101,21 @@ export function sandboxOptionsFromArgs(args: string[]): SandboxOptions {
     ...(tokenLifetime !== undefined ? { tokenLifetimeSeconds: tokenLifetime } : {}),
   };
   if (values.faults) {
+    let parsed: unknown;
     try {
-      const parsed: unknown = JSON.parse(readFileSync(values.faults, 'utf8'));
-      if (!Array.isArray(parsed)) throw new Error('expected a JSON array of fault rules');
-      options.faults = parsed as FaultRuleInput[];
+      parsed = JSON.parse(readFileSync(values.faults, 'utf8'));
     } catch (error) {
       throw new SandboxUsageError(`cannot read --faults ${values.faults}: ${(error as Error).message}`);
     }
+    if (!Array.isArray(parsed))
+      throw new SandboxUsageError(`invalid --faults ${values.faults}: expected a JSON array of fault rules`);
+    // Checked here, not left to startSandbox: a bad rule is a usage error, not a stack trace.
+    parsed.forEach((rule: unknown, index) => {
+      const problem = validateFaultRule(rule);
+      if (problem)
+        throw new SandboxUsageError(`invalid --faults ${values.faults}: rule ${index + 1}: ${problem}`);
+    });
+    options.faults = parsed as FaultRuleInput[];
   }
   return options;
 }

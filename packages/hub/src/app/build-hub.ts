@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   type Config,
+  closeWithin,
   createHttpApp,
   createJobQueue,
   createStore,
@@ -76,7 +77,7 @@ export async function buildHub({ config, logger, handlers = {} }: BuildHubOption
     },
     async stop() {
       // Order matters: no new requests, then no new jobs, then the store they both use.
-      await app.close();
+      await closeWithin(app, config.shutdownTimeoutMs);
       await worker.stop(config.shutdownTimeoutMs);
       await queue.close();
       await store.close();

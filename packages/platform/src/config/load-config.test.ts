@@ -63,10 +63,16 @@ describe('configuration', () => {
       }
       throw new Error('expected a ConfigError');
     };
-    expect(fail({ PORT: 'eighty' })).toBe('Invalid configuration: port (PORT) must be integer, got "eighty"');
+    expect(fail({ PORT: 'eighty' })).toBe(
+      'Invalid configuration: port (PORT) must be an integer, got "eighty"',
+    );
+    expect(fail({ CALMHUB_JOB_CONCURRENCY: '2.7' })).toBe(
+      'Invalid configuration: jobConcurrency (CALMHUB_JOB_CONCURRENCY) must be an integer, got "2.7"',
+    );
+    expect(fail({ PORT: '0x10' })).toBe('Invalid configuration: port (PORT) must be an integer, got "0x10"');
     expect(fail({ PORT: '70000' })).toMatch(/^Invalid configuration: port \(PORT\) must be <= 65535/);
-    expect(fail({ CALMHUB_LOG_LEVEL: 'loud' })).toMatch(
-      /^Invalid configuration: logLevel \(CALMHUB_LOG_LEVEL\)/,
+    expect(fail({ CALMHUB_LOG_LEVEL: 'loud' })).toBe(
+      'Invalid configuration: logLevel (CALMHUB_LOG_LEVEL) must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
     );
     expect(fail({ DATABASE_URL: 'mysql://x' })).toMatch(
       /^Invalid configuration: databaseUrl \(DATABASE_URL\)/,

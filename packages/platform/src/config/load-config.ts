@@ -30,16 +30,31 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (unknown)
     throw new ConfigError(`Invalid configuration: unknown key "${unknown}"${file ? ` in ${file}` : ''}`);
 
+  const invalid = (key: ConfigKey, problem: string) =>
+    new ConfigError(
+      `Invalid configuration: ${key} (${envName(key)}) ${problem}, got ${JSON.stringify(raw[key])}`,
+    );
+  // TypeBox's conversion would quietly turn "2.7" into 2 and "0x10" into 16; accept digits only.
+  for (const [key, rawValue] of Object.entries(raw) as Array<[ConfigKey, unknown]>) {
+    const schema = ConfigSchema.properties[key] as { type?: string };
+    if (schema.type === 'integer' && typeof rawValue === 'string' && !/^-?\d+$/.test(rawValue.trim())) {
+      throw invalid(key, 'must be an integer');
+    }
+  }
+
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
   const [first] = Value.Errors(ConfigSchema, value);
   if (first) {
     const key = first.instancePath.replace(/^\//, '').split('/')[0] as ConfigKey;
-    const source = key in ConfigSchema.properties ? `${key} (${envName(key)})` : key;
-    throw new ConfigError(
-      `Invalid configuration: ${source} ${first.message}, got ${JSON.stringify(raw[key])}`,
-    );
+    const choices = allowedValues(key);
+    throw invalid(key, choices ? `must be one of ${choices.join(', ')}` : (first.message ?? 'is invalid'));
   }
   return value as Config;
+}
+
+function allowedValues(key: ConfigKey): string[] | undefined {
+  const schema = ConfigSchema.properties[key] as { anyOf?: Array<{ const?: unknown }> };
+  return schema.anyOf?.map((option) => String(option.const));
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

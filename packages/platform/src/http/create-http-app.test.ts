@@ -1,9 +1,10 @@
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import Type from 'typebox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../logging/logger.js';
-import { createHttpApp, type HttpApp } from './create-http-app.js';
+import { closeWithin, createHttpApp, type HttpApp } from './create-http-app.js';
 
 class MemoryLog extends Writable {
   lines: string[] = [];
@@ -52,6 +53,7 @@ describe('HTTP skeleton', () => {
     app.get('/bug', async () => {
       throw new Error('database password is hunter2');
     });
+    app.get('/stuck', () => new Promise(() => {}));
     app.get('/slow', async () => {
       await new Promise((r) => setTimeout(r, 300));
       return { done: true };
@@ -152,6 +154,37 @@ describe('HTTP skeleton', () => {
     expect((await tooLarge.json()).error.code).toBe('payload_too_large');
 
     expect((await post(JSON.stringify({ name: 'ok', count: 1 }))).status).toBe(201);
+  });
+
+  it('keeps the error contract for requests rejected before routing', async () => {
+    await start();
+    const badUrl = await fetch(`${base}/healthz/%E0%A4%A`);
+    expect(badUrl.status).toBe(400);
+    const badUrlBody = await badUrl.json();
+    expect(badUrlBody.error).toMatchObject({ code: 'bad_request' });
+    expect(badUrlBody.error.requestId).toEqual(expect.any(String));
+
+    // Headers beyond Node's limit are refused by the HTTP parser itself.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const { port } = new URL(base);
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      });
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1.1 431 /);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).error).toMatchObject({ code: 'bad_request' });
+  });
+
+  it('cuts a stuck request when closing takes longer than allowed', async () => {
+    await start();
+    const stuck = fetch(`${base}/stuck`).catch((error: Error) => error);
+    await new Promise((r) => setTimeout(r, 50));
+    await closeWithin(app, 100);
+    expect(await stuck).toBeInstanceOf(Error);
   });
 
   it('hides internal errors behind a generic 500 and logs them', async () => {

@@ -3,10 +3,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type RawServerDefault,
+} from 'fastify';
 import Type from 'typebox';
+import { codeForStatus } from '../errors/app-error.js';
 import type { Logger } from '../logging/logger.js';
-import { installErrorHandler } from './error-handler.js';
+import { errorBody, installErrorHandler } from './error-handler.js';
 
 export type HttpApp = FastifyInstance<
   RawServerDefault,
@@ -56,6 +62,24 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     return503OnClosing: true,
+    // Errors Fastify raises before routing (malformed URL, ...) keep the error contract too.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.statusCode ?? 400;
+      // The reply here is not typed by any route schema.
+      (reply as unknown as FastifyReply)
+        .status(status)
+        .send(errorBody(codeForStatus(status), error.message, request.id));
+    },
+    // Requests Node's parser rejects (oversized headers, garbage) never reach Fastify.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const status = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify(errorBody(codeForStatus(status), error.message, randomUUID()));
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {
@@ -127,4 +151,17 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     },
   );
   return app;
+}
+
+/**
+ * Closes the server: in-flight requests may finish for up to `timeoutMs`, then the remaining
+ * connections are cut so a stuck request cannot hold up shutdown.
+ */
+export async function closeWithin(app: HttpApp, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closing = app.close();
+  await Promise.race([closing, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+  app.server.closeAllConnections();
+  await closing;
 }

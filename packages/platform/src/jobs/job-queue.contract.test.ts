@@ -129,11 +129,12 @@ describe.each(testEngines)('job queue contract on %s', (engine) => {
 
     clock.advance(1000);
     await queue.claim('w1', 1);
-    const retryAt = clock.now() + 120_000; // as a Retry-After: 120 would ask
+    // Retry-After: 1 asks for sooner than our backoff (2 s at attempt 2): the remote side wins.
+    const retryAt = clock.now() + 1000;
     expect(await queue.fail('w1', id, 'HTTP 429', { retryAt })).toBe('retry');
     expect((await queue.get(id))?.runAt).toBe(retryAt);
 
-    clock.advance(120_000);
+    clock.advance(1000);
     await queue.claim('w1', 1);
     expect(await queue.fail('w1', id, 'HTTP 500: boom')).toBe('dead');
     expect(await queue.get(id)).toMatchObject({
@@ -258,16 +259,24 @@ describe.each(testEngines)('job queue contract on %s', (engine) => {
 
   it('wakes listeners when a job is enqueued, also from another connection', async () => {
     const other = openQueue(openSecondStore());
-    const woken = new Promise<void>((resolve) => {
-      const off = queue.onWake(() => {
-        off();
-        resolve();
-      });
-    });
-    // PostgreSQL wakes through LISTEN/NOTIFY; give the listener connection a moment to subscribe.
-    if (engine === 'postgres') await new Promise((r) => setTimeout(r, 200));
+    let wakes = 0;
+    const off = queue.onWake(() => wakes++);
+    const until = async (check: () => boolean) => {
+      const deadline = Date.now() + 5000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error('no wake-up');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    if (engine === 'postgres') {
+      // LISTEN announces itself with one wake-up once subscribed; only later ones come from NOTIFY.
+      await until(() => wakes >= 1);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const before = wakes;
     await (engine === 'postgres' ? other : queue).enqueue({ name: 'x' });
-    await woken;
+    await until(() => wakes > before);
+    off();
     await other.close();
   });
 });

@@ -62,6 +62,9 @@ describe.each(testEngines)('worker processes on %s', (engine: TestEngine) => {
     await sql`create table effects (job_id bigint not null, label text not null, worker text not null)`.execute(
       testStore.store.db,
     );
+    await sql`create table invocations (job_id bigint not null, worker text not null)`.execute(
+      testStore.store.db,
+    );
   });
   afterEach(async () => {
     for (const child of children.splice(0)) {
@@ -99,6 +102,14 @@ describe.each(testEngines)('worker processes on %s', (engine: TestEngine) => {
       const rows = await effects();
       expect(rows.length).toBe(10_000);
       expect(new Set(rows.map((r) => Number(r.job_id))).size).toBe(10_000);
+      // The lease outlives every job here, so no job may have been handed out twice.
+      const invocations = (
+        await sql<{ job_id: number; worker: string }>`select job_id, worker from invocations`.execute(
+          testStore.store.db,
+        )
+      ).rows;
+      expect(invocations.length).toBe(10_000);
+      expect(new Set(invocations.map((r) => r.worker)).size).toBeGreaterThan(1);
       await queue.close();
     },
     120_000,

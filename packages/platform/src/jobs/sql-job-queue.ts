@@ -199,7 +199,8 @@ export abstract class SqlJobQueue implements JobQueue {
       .executeTakeFirst();
     if (!job) return 'lost';
     const dead = options.permanent === true || job.attempts >= job.max_attempts;
-    const retryAt = Math.max(options.retryAt ?? 0, now + this.backoff(job.attempts));
+    // A time the remote side asked for (Retry-After) wins over our own backoff, either way.
+    const retryAt = options.retryAt ?? now + this.backoff(job.attempts);
     const result = await this.db
       .updateTable('calmhub_jobs')
       .set({

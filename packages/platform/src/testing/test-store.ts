@@ -9,7 +9,16 @@ import { createStore, type Store } from '../store/store.js';
 /** Set by CI (and by developers who want the PostgreSQL half of the suite). */
 export const testDatabaseUrl = process.env.CALMHUB_TEST_DATABASE_URL || undefined;
 
-export const TEMPLATE_DATABASE = 'calmhub_test_template';
+/**
+ * Named per test run (global setup picks the name and hands it to the workers through the
+ * environment), so two runs against one PostgreSQL server do not drop each other's template.
+ */
+export function templateDatabase(): string {
+  const name = process.env.CALMHUB_TEST_TEMPLATE_DATABASE;
+  if (!name)
+    throw new Error('CALMHUB_TEST_TEMPLATE_DATABASE is not set: run the tests through vitest (global setup)');
+  return name;
+}
 
 export type TestEngine = 'sqlite' | 'postgres';
 
@@ -64,7 +73,7 @@ export async function adminQuery(text: string): Promise<void> {
 export async function createPostgresTestStore(sets: MigrationSet[]): Promise<TestStore> {
   if (!testDatabaseUrl) throw new Error('CALMHUB_TEST_DATABASE_URL is not set');
   const name = `calmhub_t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  await adminQuery(`create database ${name} template ${TEMPLATE_DATABASE}`);
+  await adminQuery(`create database ${name} template ${templateDatabase()}`);
   const location = withDatabase(testDatabaseUrl, name);
   const store = createStore({ databaseUrl: location, poolSize: 5 });
   await migrateToLatest(store, sets);
@@ -82,14 +91,16 @@ export function createTestStore(engine: TestEngine, sets: MigrationSet[]): Promi
   return engine === 'postgres' ? createPostgresTestStore(sets) : createSqliteTestStore(sets);
 }
 
-export async function prepareTemplateDatabase(sets: MigrationSet[]): Promise<void> {
-  if (!testDatabaseUrl) return;
-  await adminQuery(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
-  await adminQuery(`create database ${TEMPLATE_DATABASE}`);
-  const store = createStore({ databaseUrl: withDatabase(testDatabaseUrl, TEMPLATE_DATABASE), poolSize: 1 });
+export async function prepareTemplateDatabase(sets: MigrationSet[]): Promise<() => Promise<void>> {
+  if (!testDatabaseUrl) return async () => {};
+  const template = `calmhub_tpl_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  process.env.CALMHUB_TEST_TEMPLATE_DATABASE = template;
+  await adminQuery(`create database ${template}`);
+  const store = createStore({ databaseUrl: withDatabase(testDatabaseUrl, template), poolSize: 1 });
   try {
     await migrateToLatest(store, sets);
   } finally {
     await store.close();
   }
+  return () => adminQuery(`drop database if exists ${template} with (force)`);
 }

@@ -2,6 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppError, codeForStatus, type HttpApp, installErrorHandler } from '@calmhub/platform';
 import { CalmError } from '../shared/errors.js';
 
+/** Apps whose `/admin` prefix already has its not-found handler (Fastify allows one per prefix). */
+const notFoundInstalled = new WeakSet<object>();
+
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
@@ -31,8 +34,17 @@ export async function registerAdminScope(
           });
         }
       });
+      // Every later admin scope (a module's registerAdmin) shares the first one's not-found handler;
+      // installing another for the same prefix would fail with a duplicate route.
+      const target = notFoundInstalled.has(app)
+        ? new Proxy(scope, {
+            get: (inner, property) =>
+              property === 'setNotFoundHandler' ? () => inner : Reflect.get(inner, property, inner),
+          })
+        : scope;
+      notFoundInstalled.add(app);
       // The emulator's CalmError maps onto calmhub's closed set of codes.
-      installErrorHandler(scope, {
+      installErrorHandler(target, {
         translate: (error) =>
           error instanceof CalmError
             ? new AppError(codeForStatus(error.status), error.message, { headers: error.headers })

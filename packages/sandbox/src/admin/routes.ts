@@ -13,12 +13,18 @@ import {
   updateClient,
 } from '../auth/clients.js';
 import { readEvents, withEvents } from '../events/events.js';
-import { DEFAULT_FEATURE_TRANSITIONS, FEATURE_STATUS_CODES, statusName } from '../features/catalog.js';
+import {
+  DEFAULT_FEATURE_CREATE_STATUSES,
+  DEFAULT_FEATURE_TRANSITIONS,
+  FEATURE_STATUS_CODES,
+  statusName,
+} from '../features/catalog.js';
 import { emitFeature, featureRow } from '../features/service.js';
 import { actionsFor, applyLifecycleAction, LIFECYCLE_ACTIONS } from '../lifecycle/actions.js';
 import { seedDemo, seedLarge } from '../seed/seed.js';
 import { CalmError } from '../shared/errors.js';
 import { registerAdminScope } from './admin-scope.js';
+import { registerServiceKeyRoute } from './service-key-route.js';
 import '../shared/fastify-schema.js';
 import { randomUUID } from 'node:crypto';
 import { toTransport } from '../features/entities.js';
@@ -76,6 +82,14 @@ export async function registerAdminRoutes(
     return client;
   };
 
+  const settingsView = () => ({
+    pageSize: ctx.settings.pageSize,
+    tokenLifetimeSeconds: ctx.settings.tokenLifetimeSeconds,
+    featurePatchStatus: ctx.settings.featurePatchStatus,
+    emitTaskDeleted: ctx.settings.emitTaskDeleted,
+    featureCreateStatuses: [...(ctx.settings.featureCreateStatuses ?? DEFAULT_FEATURE_CREATE_STATUSES)],
+  });
+
   await registerAdminScope(app, options.adminToken, async (scope) => {
     scope.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => {
       // The document platform serves at /api/openapi.json holds only the admin API (Cloud ALM routes are hidden).
@@ -83,6 +97,7 @@ export async function registerAdminRoutes(
       return reply.type('application/json').send(document.body);
     });
 
+    registerServiceKeyRoute(scope, ctx, options.tenantId);
     scope.get(
       '/info',
       { schema: { ...tag('sandbox'), summary: 'Base URLs and version of this sandbox' } },
@@ -229,6 +244,8 @@ export async function registerAdminRoutes(
       },
       async (request) => {
         const key = request.body.clientId ?? '*';
+        // Expiring an unknown client would answer 200 and change nothing the caller meant.
+        if (key !== '*') await clientOr404(key);
         ctx.tokenNotBefore.set(key, ctx.now() + 1);
         await setMeta(ctx.db, 'token_not_before', JSON.stringify(Object.fromEntries(ctx.tokenNotBefore)));
         return { expired: key };
@@ -239,12 +256,7 @@ export async function registerAdminRoutes(
     scope.get(
       '/settings',
       { schema: { ...tag('settings'), summary: 'Current settings', response: { 200: SettingsSchema } } },
-      async () => ({
-        pageSize: ctx.settings.pageSize,
-        tokenLifetimeSeconds: ctx.settings.tokenLifetimeSeconds,
-        featurePatchStatus: ctx.settings.featurePatchStatus,
-        emitTaskDeleted: ctx.settings.emitTaskDeleted,
-      }),
+      async () => settingsView(),
     );
     scope.patch(
       '/settings',
@@ -257,13 +269,12 @@ export async function registerAdminRoutes(
         },
       },
       async (request) => {
+        for (const code of request.body.featureCreateStatuses ?? []) {
+          if (!FEATURE_STATUS_CODES.includes(code))
+            throw new CalmError(400, `Unknown feature status code ${code}`);
+        }
         Object.assign(ctx.settings, request.body);
-        return {
-          pageSize: ctx.settings.pageSize,
-          tokenLifetimeSeconds: ctx.settings.tokenLifetimeSeconds,
-          featurePatchStatus: ctx.settings.featurePatchStatus,
-          emitTaskDeleted: ctx.settings.emitTaskDeleted,
-        };
+        return settingsView();
       },
     );
     scope.get(

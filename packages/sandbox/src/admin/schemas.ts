@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { ALL_SCOPES } from '../auth/scopes.js';
+import { FEATURE_STATUS_CODES } from '../features/catalog.js';
 
 const Guid = Type.String({ format: 'uuid' });
 
@@ -74,6 +75,10 @@ export const SettingsSchema = Type.Object({
     description: 'Answer of PATCH /Features (default 200)',
   }),
   emitTaskDeleted: Type.Boolean({ description: 'Publish TASK.DELETED events (default false)' }),
+  featureCreateStatuses: Type.Array(Type.String(), {
+    minItems: 1,
+    description: `Statuses POST /Features accepts in statusCode (default ["CREATED"]); any of ${FEATURE_STATUS_CODES.join(', ')}`,
+  }),
 });
 
 export const SettingsPatch = Type.Partial(SettingsSchema, { additionalProperties: false });

@@ -12,6 +12,11 @@ export interface SandboxSettings {
   tokenLifetimeSeconds: number;
   /** Allowed feature `statusCode` moves: from -> list of targets. */
   featureTransitions: Record<string, string[]>;
+  /**
+   * Statuses `POST /Features` may set in `statusCode` (default `['CREATED']`, see
+   * DEFAULT_FEATURE_CREATE_STATUSES); optional so callers' settings objects stay valid without it.
+   */
+  featureCreateStatuses?: string[] | undefined;
   /** Answer of `PATCH /Features/{uuid}`: 200 with the entity (default) or 204 without a body. */
   featurePatchStatus: 200 | 204;
   /** Publish `TASK.DELETED` events (never seen on a real tenant, so off by default). */

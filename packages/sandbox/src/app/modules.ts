@@ -1,4 +1,8 @@
+import { cpiModule } from '../cpi/module.js';
+import { ctmsModule } from '../ctms/module.js';
+import { eamModule } from '../eam/index.js';
+import { serviceNowModule } from '../servicenow/index.js';
 import type { SandboxModule } from './module.js';
 
 /** The modules every sandbox runs, in registration order. */
-export const SANDBOX_MODULES: SandboxModule[] = [];
+export const SANDBOX_MODULES: SandboxModule[] = [ctmsModule, cpiModule, eamModule, serviceNowModule];

@@ -91,6 +91,8 @@ export function registerAuthRoutes(app: HttpApp, ctx: SandboxContext): void {
   const schema = { hide: true };
   app.post('/oauth/token', { schema }, handler);
   app.get('/oauth/token', { schema }, handler);
+  // Project "Piper" asks for `{uaa.url}/oauth/token/?grant_type=...` (CTMS keys); XSUAA accepts it.
+  app.post('/oauth/token/', { schema }, handler);
   const keys = async () => ({ keys: [ctx.keys.publicJwk] });
   app.get('/oauth/token_keys', { schema }, keys);
   app.get('/token_keys', { schema }, keys);

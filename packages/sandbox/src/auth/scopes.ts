@@ -30,13 +30,25 @@ export function isScopeName(value: string): value is ScopeName {
   return (ALL_SCOPES as readonly string[]).includes(value);
 }
 
+/**
+ * Scopes of the other emulated services (CTMS, Cloud Integration) start with these prefixes. They
+ * are not Cloud ALM API authorities, so their tokens carry them without the `calm-api.` segment.
+ */
+export const SERVICE_SCOPE_PREFIXES = ['ctms.', 'cpi.'] as const;
+
+function isServiceScope(scope: string): boolean {
+  return SERVICE_SCOPE_PREFIXES.some((prefix) => scope.startsWith(prefix));
+}
+
 /** `tasks.read` -> `<xsappname>.calm-api.tasks.read`, as XSUAA puts authorities into tokens. */
 export function fullScope(xsappname: string, scope: string): string {
-  return `${xsappname}.calm-api.${scope}`;
+  return isServiceScope(scope) ? `${xsappname}.${scope}` : `${xsappname}.calm-api.${scope}`;
 }
 
 /** The inverse of fullScope; undefined for scopes of other applications. */
 export function shortScope(xsappname: string, scope: string): string | undefined {
   const prefix = `${xsappname}.calm-api.`;
-  return scope.startsWith(prefix) ? scope.slice(prefix.length) : undefined;
+  if (scope.startsWith(prefix)) return scope.slice(prefix.length);
+  const service = scope.startsWith(`${xsappname}.`) ? scope.slice(xsappname.length + 1) : undefined;
+  return service !== undefined && isServiceScope(service) ? service : undefined;
 }

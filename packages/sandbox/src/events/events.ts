@@ -1,16 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { readJson, writeJson } from '@calmhub/platform';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { SandboxContext } from '../app/context.js';
 import type { EventTable, SandboxExecutor, SandboxTables } from '../store/tables.js';
 
-export type ResourceType = 'FEATURE' | 'TASK';
+/** Advisory lock id serialising writers of `sandbox_events` on PostgreSQL (any fixed number). */
+const EVENT_STREAM_LOCK = 0x63616c6d;
+
+export type ResourceType = 'FEATURE' | 'TASK' | 'EVENT-SITUATION';
 export type EventType =
   | 'FEATURE.CREATED'
   | 'FEATURE.UPDATED'
   | 'TASK.CREATED'
   | 'TASK.UPDATED'
-  | 'TASK.DELETED';
+  | 'TASK.DELETED'
+  // Written by the event-situation (IEP) emulator in src/eam/situations.
+  | 'EVENT-SITUATION.CREATED'
+  | 'EVENT-SITUATION.UPDATED'
+  | 'EVENT-SITUATION.CLOSED'
+  | 'EVENT-SITUATION.DELETED';
 
 /**
  * One change, as Cloud ALM's push API would describe it (reference §8): the resource exactly as
@@ -64,7 +72,16 @@ export async function withEvents<T>(
 ): Promise<T> {
   const committed: SandboxEvent[] = [];
   const result = await ctx.db.transaction().execute(async (trx) => {
+    let serialised = false;
     const emit: Emit = async (event) => {
+      if (!serialised && ctx.store.dialect === 'postgres') {
+        // A sequence hands out numbers at insert, not at commit: without this lock a consumer
+        // could read seq 2 before seq 1 commits and move its cursor past 1 for good. Holding
+        // one lock from the first insert to commit makes seq order equal commit order.
+        // (SQLite has a single writer, so it is already serialised.)
+        await sql`select pg_advisory_xact_lock(${EVENT_STREAM_LOCK})`.execute(trx);
+        serialised = true;
+      }
       const row = {
         event_id: randomUUID(),
         resource_type: event.eventType.split('.')[0] as ResourceType,

@@ -52,19 +52,39 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-export function validateFaultRule(input: FaultRuleInput): string | undefined {
-  if (typeof input.path !== 'string' || !/^[/*]/.test(input.path))
+const KINDS: readonly string[] = ['status', 'latency', 'reset', 'token-expiry'];
+
+const isInteger = (value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): boolean =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+
+/**
+ * What is wrong with a rule, or undefined. Takes `unknown` because rules also come from a JSON
+ * file (`--faults`) that no schema has checked: every field's type is verified, not assumed.
+ */
+export function validateFaultRule(input: unknown): string | undefined {
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    return 'a rule must be a JSON object';
+  const rule = input as Record<string, unknown>;
+  if (typeof rule.path !== 'string' || !/^[/*]/.test(rule.path))
     return 'path must be a glob starting with / or *';
-  if (!['status', 'latency', 'reset', 'token-expiry'].includes(input.kind))
+  if (typeof rule.kind !== 'string' || !KINDS.includes(rule.kind))
     return 'kind must be status, latency, reset or token-expiry';
-  if (input.kind === 'status' && (input.status === undefined || input.status < 400 || input.status > 599))
-    return 'status faults need a status 400..599';
   if (
-    input.kind === 'latency' &&
-    (input.latencyMs === undefined || input.latencyMs < 0 || input.latencyMs > 120_000)
+    rule.methods !== undefined &&
+    (!Array.isArray(rule.methods) || rule.methods.some((method) => typeof method !== 'string'))
   )
+    return 'methods must be an array of HTTP method names';
+  if (rule.kind === 'status' && !isInteger(rule.status, 400, 599))
+    return 'status faults need a status 400..599';
+  if (rule.kind === 'latency' && !isInteger(rule.latencyMs, 0, 120_000))
     return 'latency faults need latencyMs 0..120000';
-  if (input.rate !== undefined && (input.rate < 0 || input.rate > 1)) return 'rate must be between 0 and 1';
+  if (rule.rate !== undefined && (typeof rule.rate !== 'number' || !(rule.rate >= 0 && rule.rate <= 1)))
+    return 'rate must be between 0 and 1';
+  if (rule.retryAfterSeconds !== undefined && !isInteger(rule.retryAfterSeconds, 0))
+    return 'retryAfterSeconds must be an integer >= 0';
+  if (rule.limit !== undefined && !isInteger(rule.limit, 1)) return 'limit must be an integer >= 1';
+  if (rule.distribution !== undefined && rule.distribution !== 'even' && rule.distribution !== 'random')
+    return 'distribution must be even or random';
   return undefined;
 }
 

@@ -92,7 +92,7 @@ describe('fault injection over HTTP', () => {
     const features = await h.call('/calm-features/v1/Features');
     expect(features.status).toBe(503);
     expect(features.headers.get('retry-after')).toBe('2');
-    expect((await json<{ error: { code: string } }>(features)).error.code).toBe('503');
+    expect((await json<{ error: { code: string } }>(features)).error.code).toBe('SERVICE_UNAVAILABLE');
     expect((await h.call('/calm-features/v1/FeatureStatus')).status).toBe(200);
     const projects = await h.call('/calm-projects/v1/projects');
     expect(projects.status).toBe(500);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpApp } from '@calmhub/platform';
 import type { SandboxContext } from '../app/context.js';
+import { defaultCode } from '../shared/errors.js';
 import { type ApiFamily, errorBody } from '../shared/family.js';
 
 const MESSAGES: Record<number, string> = {
@@ -65,7 +66,7 @@ export function registerFaultHook(app: HttpApp, ctx: SandboxContext): void {
           }
         : errorBody(family, {
             status,
-            code: status === 429 ? 'TOO_MANY_REQUESTS' : String(status),
+            code: defaultCode(status),
             message,
           }),
     );

@@ -36,6 +36,13 @@ export const DEFAULT_FEATURE_TRANSITIONS: Record<string, string[]> = {
   CONFIRMED: [],
 };
 
+/**
+ * Statuses `POST /Features` accepts in `statusCode` (INFERRED: the reference's create sample sends
+ * `CREATED`, the one a new feature starts in on a tenant; any other would skip the transition
+ * matrix). The `featureCreateStatuses` setting replaces it.
+ */
+export const DEFAULT_FEATURE_CREATE_STATUSES: readonly string[] = ['CREATED'];
+
 export function statusName(code: string): string {
   return FEATURE_STATUSES.find((status) => status.code === code)?.name ?? code;
 }

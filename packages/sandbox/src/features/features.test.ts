@@ -1,7 +1,10 @@
+import { createTestStore, type TestStore, testEngines } from '@calmhub/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandboxMigrationSets } from '../app/start-sandbox.js';
 import type { SandboxEvent } from '../events/events.js';
 import { DEMO_PROJECT_ID, DEMO_SECOND_PROJECT_ID } from '../seed/seed.js';
 import { type Harness, json, startHarness } from '../test-fixtures/harness.js';
+import { engineLimitError } from './routes.js';
 
 type Feature = Record<string, unknown> & {
   uuid: string;
@@ -538,5 +541,172 @@ describe('code lists and link entity sets', () => {
     expect(await metadata.text()).toContain('<EntitySet Name="Features"');
     const count = await h.call(`${F}/Features/$count`);
     expect(await count.text()).toMatch(/^\d+$/);
+  });
+});
+
+describe('review fixes', () => {
+  async function fresh(extra: Record<string, unknown> = {}): Promise<Feature> {
+    const response = await h.call(`${F}/Features`, {
+      method: 'POST',
+      json: { title: 'Review', projectId: DEMO_PROJECT_ID, priorityCode: 30, ...extra },
+    });
+    expect(response.status).toBe(201);
+    return json<Feature>(response);
+  }
+
+  it('answers 999 nested nots with a 400 OData error instead of a SQLite 500', async () => {
+    const response = await h.call(
+      `${F}/Features?${q({ $filter: `${'not '.repeat(999)}priorityCode eq 1` })}`,
+    );
+    expect(response.status).toBe(400);
+    const body = await json<ODataError>(response);
+    expect(body.error.code).toBe('FILTER_TOO_COMPLEX');
+    expect(body.error.message).toMatch(/100 levels/);
+  });
+
+  it('caps nesting at 100 levels of parentheses, not and and/or combined', async () => {
+    const status = async (filter: string) =>
+      (await h.call(`${F}/Features?${q({ $filter: filter, $top: '1' })}`)).status;
+    expect(await status(`${'('.repeat(100)}priorityCode eq 1${')'.repeat(100)}`)).toBe(200);
+    expect(await status(`${'('.repeat(101)}priorityCode eq 1${')'.repeat(101)}`)).toBe(400);
+    expect(await status(`${'not '.repeat(100)}priorityCode eq 1`)).toBe(200);
+    expect(await status(`${'not ('.repeat(60)}priorityCode eq 1${')'.repeat(60)}`)).toBe(400);
+    expect(await status(Array.from({ length: 100 }, () => 'priorityCode eq 1').join(' or '))).toBe(200);
+    expect(await status(Array.from({ length: 150 }, () => 'priorityCode eq 1').join(' and '))).toBe(400);
+  });
+
+  it('maps engine "too complex" errors to a 400 and leaves others alone', () => {
+    for (const message of [
+      'Expression tree is too large (maximum depth 1000)',
+      'too many terms in compound SELECT',
+      'parser stack overflow',
+      'stack depth limit exceeded',
+    ]) {
+      const mapped = engineLimitError(new Error(message));
+      expect(mapped?.status, message).toBe(400);
+      expect(mapped?.code).toBe('QUERY_TOO_COMPLEX');
+    }
+    expect(engineLimitError(new Error('disk I/O error'))).toBeUndefined();
+  });
+
+  it('answers an oversized body with 413 and a readable OData code', async () => {
+    const response = await h.call(`${F}/Features`, {
+      method: 'POST',
+      body: JSON.stringify({ title: 'x'.repeat(11 * 1024 * 1024), projectId: DEMO_PROJECT_ID }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(413);
+    expect(await json(response)).toEqual({
+      error: { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large' },
+    });
+    const media = await h.call(`${F}/Features`, {
+      method: 'POST',
+      body: '<feature/>',
+      headers: { 'content-type': 'application/xml' },
+    });
+    expect(media.status).toBe(415);
+    expect((await json<ODataError>(media)).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('does not bump modifiedAt or emit FEATURE.UPDATED for a PATCH that changes nothing', async () => {
+    const feature = await fresh({ tags: ['a', 'b'] });
+    for (const patch of [
+      {},
+      { title: 'Review', priorityCode: '30', tags: ['a', 'b'], statusCode: 'CREATED' },
+    ]) {
+      const response = await h.call(`${F}/Features/${feature.uuid}`, { method: 'PATCH', json: patch });
+      expect(response.status).toBe(200);
+      expect((await json<Feature>(response)).modifiedAt).toBe(feature.modifiedAt);
+    }
+    expect((await events(feature.uuid)).map((e) => e.eventType)).toEqual(['FEATURE.CREATED']);
+    const changed = await h.call(`${F}/Features/${feature.uuid}`, { method: 'PATCH', json: { tags: ['a'] } });
+    expect(Date.parse((await json<Feature>(changed)).modifiedAt)).toBeGreaterThan(
+      Date.parse(feature.modifiedAt),
+    );
+    expect((await events(feature.uuid)).map((e) => e.eventType)).toEqual([
+      'FEATURE.CREATED',
+      'FEATURE.UPDATED',
+    ]);
+  });
+
+  it('creates features only in the featureCreateStatuses (default CREATED), so POST cannot skip the matrix', async () => {
+    const skipping = await h.call(`${F}/Features`, {
+      method: 'POST',
+      json: { title: 'Skip', projectId: DEMO_PROJECT_ID, statusCode: 'CONFIRMED' },
+    });
+    expect(skipping.status).toBe(400);
+    expect((await json<ODataError>(skipping)).error.code).toBe('INVALID_STATUS_TRANSITION');
+    expect((await fresh({ statusCode: 'CREATED' })).statusCode).toBe('CREATED');
+    expect((await json(await h.admin('/settings'))).featureCreateStatuses).toEqual(['CREATED']);
+    const bad = await h.admin('/settings', { method: 'PATCH', json: { featureCreateStatuses: ['DONE'] } });
+    expect(bad.status).toBe(400);
+    const patched = await h.admin('/settings', {
+      method: 'PATCH',
+      json: { featureCreateStatuses: ['CREATED', 'NOT_PLANNED'] },
+    });
+    expect(patched.status).toBe(200);
+    try {
+      expect((await fresh({ statusCode: 'NOT_PLANNED' })).statusCode).toBe('NOT_PLANNED');
+    } finally {
+      await h.admin('/settings', { method: 'PATCH', json: { featureCreateStatuses: ['CREATED'] } });
+    }
+  });
+
+  it('answers 403 to a restricted client asking for a hidden project, on Features as on tasks', async () => {
+    const { token } = await h.client({
+      scopes: ['features.read', 'tasks.read'],
+      projectIds: [DEMO_SECOND_PROJECT_ID],
+    });
+    const features = await h.call(`${F}/Features?projectId=${DEMO_PROJECT_ID}`, { token });
+    expect(features.status).toBe(403);
+    expect((await json<ODataError>(features)).error.code).toBe('FORBIDDEN');
+    const tasks = await h.call(`/calm-tasks/v1/tasks?projectId=${DEMO_PROJECT_ID}`, { token });
+    expect(tasks.status).toBe(403);
+    const visible = await h.call(`${F}/Features?projectId=${DEMO_SECOND_PROJECT_ID}`, { token });
+    expect(visible.status).toBe(200);
+    const unscoped = await json<Collection>(await h.call(`${F}/Features`, { token }));
+    expect(unscoped.value.every((feature) => feature.projectId === DEMO_SECOND_PROJECT_ID)).toBe(true);
+  });
+});
+
+describe.each(testEngines)('not and ne with null values on %s', (engine) => {
+  let testStore: TestStore;
+  let s: Harness;
+  let projectId: string;
+  beforeAll(async () => {
+    testStore = await createTestStore(engine, sandboxMigrationSets);
+    s = await startHarness({ store: testStore.store });
+    const project = await s.call('/calm-projects/v1/projects', { method: 'POST', json: { name: 'Nulls' } });
+    projectId = (await json<{ id: string }>(project)).id;
+    for (const priorityCode of [10, 20, null, null]) {
+      const created = await s.call(`${F}/Features`, {
+        method: 'POST',
+        json: { title: `p${priorityCode}`, projectId, priorityCode },
+      });
+      expect(created.status).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await testStore?.cleanup();
+  });
+
+  const titles = async (filter: string) => {
+    const response = await s.call(
+      `${F}/Features?${q({ $filter: `projectId eq ${projectId} and (${filter})` })}`,
+    );
+    expect(response.status, await response.clone().text()).toBe(200);
+    return (await json<Collection>(response)).value.map((feature) => String(feature.title)).sort();
+  };
+
+  it('keeps rows whose comparison is null under not, as OData does (null eq 10 is false)', async () => {
+    expect(await titles('priorityCode ne 10')).toEqual(['p20', 'pnull', 'pnull']);
+    expect(await titles('not (priorityCode eq 10)')).toEqual(['p20', 'pnull', 'pnull']);
+    expect(await titles('not (priorityCode gt 10)')).toEqual(['p10', 'pnull', 'pnull']);
+    expect(await titles('not (priorityCode in (10, 20))')).toEqual(['pnull', 'pnull']);
+    expect(await titles('not not (priorityCode eq 10)')).toEqual(['p10']);
+    expect(await titles('not (priorityCode ne 10)')).toEqual(['p10']);
+    expect(await titles('not (priorityCode eq 10 or priorityCode eq 20)')).toEqual(['pnull', 'pnull']);
+    expect(await titles('priorityCode eq null')).toEqual(['pnull', 'pnull']);
   });
 });

@@ -2,7 +2,7 @@ import type { HttpApp } from '@calmhub/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type RawBuilder, sql } from 'kysely';
 import type { SandboxContext } from '../app/context.js';
-import { type Principal, requireScope } from '../auth/tokens.js';
+import { canSeeProject, type Principal, requireScope } from '../auth/tokens.js';
 import { badRequest, CalmError, notFound } from '../shared/errors.js';
 import { principalOf, registerCalmService, searchParams } from '../shared/family.js';
 import { isGuid } from '../shared/ids.js';
@@ -40,6 +40,21 @@ import {
 } from './service.js';
 
 export const FEATURES_PREFIX = '/api/calm-features/v1';
+
+/**
+ * Database errors that mean "this query is too complex for the engine" (SQLite's expression-depth
+ * and parser limits, PostgreSQL's stack limit). The `$filter` parser caps nesting first; should a
+ * query still get past it, the client's request is what is too big, so it is a 400, not a 500.
+ */
+const ENGINE_LIMIT =
+  /Expression tree is too large|too many terms|parser stack overflow|too many SQL variables|stack depth limit exceeded/i;
+
+/** The 400 a query that hit an engine limit gets; `undefined` for every other error. */
+export function engineLimitError(error: unknown): CalmError | undefined {
+  if (error instanceof CalmError || !(error instanceof Error) || !ENGINE_LIMIT.test(error.message))
+    return undefined;
+  return badRequest('The query is too complex; simplify $filter (e.g. use in (...))', 'QUERY_TOO_COMPLEX');
+}
 
 /** A parsed OData resource path: `Set`, `Set/$count`, `Set/k`, `Set/k1/k2`, `Set(k)`, `Set(a='x',b=y)`. */
 interface ResourcePath {
@@ -217,8 +232,14 @@ function buildSets(ctx: SandboxContext): Record<string, SetHandlers> {
         const conditions = visibilityCondition(principal, 't.project_id');
         // Some tenants want the project as a plain query parameter (reference §4.2).
         const projectId = searchParams(request).get('projectId');
-        if (projectId !== null)
-          conditions.push(sql<boolean>`t.project_id = ${requireGuidKey(projectId, 'projectId')}`);
+        if (projectId !== null) {
+          const id = requireGuidKey(projectId, 'projectId');
+          // Asking for a project by name is asking to see it: 403 as on /tasks?projectId=, while
+          // an unscoped list just leaves hidden projects out.
+          if (!canSeeProject(principal, id))
+            throw new CalmError(403, `No authorization for project ${projectId}`);
+          conditions.push(sql<boolean>`t.project_id = ${id}`);
+        }
         return sendList(ctx, request, reply, featuresSet, conditions, path);
       },
       POST: async (request, reply, path, principal) => {
@@ -405,7 +426,11 @@ export async function registerFeatureRoutes(app: HttpApp, ctx: SandboxContext): 
         const handler = handlers[method];
         if (!handler) throw new CalmError(405, `${request.method} is not allowed on ${path.set}`);
         requireScope(principal, method === 'GET' ? 'features.read' : 'features.write');
-        return handler(request, reply, path, principal);
+        try {
+          return await handler(request, reply, path, principal);
+        } catch (error) {
+          throw engineLimitError(error) ?? error;
+        }
       },
     });
     scope.get('/', { schema: { hide: true } }, async (request, reply) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { writeJson } from '@calmhub/platform';
+import { readJson, writeJson } from '@calmhub/platform';
 import { type RawBuilder, sql } from 'kysely';
 import type { SandboxContext } from '../app/context.js';
 import { canSeeProject, type Principal } from '../auth/tokens.js';
@@ -8,7 +8,12 @@ import { asBody, type Body, checkStorable, has, rejectUnknown, requiredStr, str 
 import { badRequest, CalmError, notFound } from '../shared/errors.js';
 import { isGuid } from '../shared/ids.js';
 import type { FeatureTable, SandboxExecutor } from '../store/tables.js';
-import { FEATURE_PRIORITY_CODES, FEATURE_STATUS_CODES, statusName } from './catalog.js';
+import {
+  DEFAULT_FEATURE_CREATE_STATUSES,
+  FEATURE_PRIORITY_CODES,
+  FEATURE_STATUS_CODES,
+  statusName,
+} from './catalog.js';
 import { type Feature, toExternalReference, toFeature, toUrlReference } from './entities.js';
 
 const READ_ONLY = [
@@ -238,6 +243,7 @@ export async function createFeature(
   const projectId = requireGuidKey(projectKey, 'projectId');
   const fields = commonFields(body);
   const status = statusCode(body) ?? 'CREATED';
+  checkCreateStatus(ctx, status);
   const type = str(body, 'type', { max: 40 }) ?? null;
   const urlRefs = list(body, 'toURLReferences').map((item) => parseUrlReference(item, true));
   const extRefs = list(body, 'toExternalReferences').map((item) => parseExternalReference(item, true));
@@ -312,7 +318,35 @@ export function checkTransition(ctx: SandboxContext, from: string, to: string): 
   }
 }
 
-/** `PATCH /Features/{uuid}`; lifecycle actions go through here too, so both emit the same event. */
+/**
+ * The reference is silent on `statusCode` at creation; letting any status in would bypass the
+ * transition matrix, so only the `featureCreateStatuses` setting's statuses are accepted.
+ */
+function checkCreateStatus(ctx: SandboxContext, status: string): void {
+  const allowed = ctx.settings.featureCreateStatuses ?? DEFAULT_FEATURE_CREATE_STATUSES;
+  if (!allowed.includes(status)) {
+    throw new CalmError(
+      400,
+      `A feature cannot be created in status '${statusName(status)}' (${status}); allowed: ${allowed.join(', ')}. Create it, then PATCH statusCode along the enabled status switches`,
+      { code: 'INVALID_STATUS_TRANSITION' },
+    );
+  }
+}
+
+/** Whether applying `fields` to `row` would change anything (tags compared as lists). */
+function changes(row: FeatureTable, fields: Partial<FeatureTable>): boolean {
+  return Object.entries(fields).some(([column, value]) => {
+    const current = row[column as keyof FeatureTable];
+    if (column === 'tags') return JSON.stringify(readJson(current) ?? []) !== JSON.stringify(readJson(value));
+    return value !== current;
+  });
+}
+
+/**
+ * `PATCH /Features/{uuid}`; lifecycle actions go through here too, so both emit the same event.
+ * A PATCH that changes nothing is a no-op: no `modifiedAt` bump and no FEATURE.UPDATED (as for
+ * tasks), so a client that writes back what it read does not wake every consumer.
+ */
 export async function updateFeature(
   ctx: SandboxContext,
   principal: Principal | null,
@@ -337,6 +371,7 @@ export async function updateFeature(
       checkTransition(ctx, row.status_code, status);
       fields.status_code = status;
     }
+    if (!changes(row, fields)) return toFeature(row);
     await trx
       .updateTable('sandbox_features')
       .set({ ...fields, modified_at: Math.max(ctx.now(), row.modified_at + 1) })

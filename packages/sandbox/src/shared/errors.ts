@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+
 /**
  * An error a Cloud ALM API answers with. Each API family renders it in its own shape
  * (`{ message }` for the REST services, `{ error: { code, message } }` for OData), so services
@@ -21,7 +23,12 @@ export class CalmError extends Error {
   }
 }
 
-function defaultCode(status: number): string {
+/**
+ * The OData `error.code` for a status when the thrower names none: a readable constant, never the
+ * bare number (clients branch on it). Statuses without an entry take Node's reason phrase
+ * (`413 Payload Too Large` -> `PAYLOAD_TOO_LARGE`).
+ */
+export function defaultCode(status: number): string {
   switch (status) {
     case 400:
       return 'BAD_REQUEST';
@@ -35,15 +42,24 @@ function defaultCode(status: number): string {
       return 'METHOD_NOT_ALLOWED';
     case 409:
       return 'CONFLICT';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
     case 415:
       return 'UNSUPPORTED_MEDIA_TYPE';
     case 429:
       return 'TOO_MANY_REQUESTS';
+    case 500:
+      return 'INTERNAL_SERVER_ERROR';
     case 503:
       return 'SERVICE_UNAVAILABLE';
-    default:
-      return status >= 500 ? 'INTERNAL_SERVER_ERROR' : String(status);
   }
+  const phrase = STATUS_CODES[status];
+  if (phrase)
+    return phrase
+      .toUpperCase()
+      .replace(/[^A-Z0-9]+/g, '_')
+      .replace(/^_|_$/g, '');
+  return status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
 }
 
 export const badRequest = (message: string, code?: string) =>

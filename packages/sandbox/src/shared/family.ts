@@ -1,4 +1,5 @@
 import './fastify-schema.js';
+import { STATUS_CODES } from 'node:http';
 import type { HttpApp } from '@calmhub/platform';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from '../app/context.js';
@@ -19,6 +20,23 @@ export function errorBody(
 
 export function sendCalmError(family: ApiFamily, reply: FastifyReply, error: CalmError): FastifyReply {
   return reply.status(error.status).headers(error.headers).send(errorBody(family, error));
+}
+
+/** A client-facing message for an error Fastify raised itself (status 4xx, code `FST_ERR_*`). */
+function clientMessage(error: FastifyError, request: FastifyRequest): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'The request body is too large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return `Unsupported media type: ${request.headers['content-type'] ?? 'none'}`;
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'The request body does not match its Content-Length';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'The request body is not valid JSON';
+  }
+  if (error.statusCode === 415) return `Unsupported media type: ${request.headers['content-type'] ?? 'none'}`;
+  return STATUS_CODES[error.statusCode ?? 400] ?? 'Bad request';
 }
 
 const principals = new WeakMap<FastifyRequest, Principal>();
@@ -81,11 +99,9 @@ export async function registerCalmService(
         }
         const status = fastifyError.statusCode;
         if (status && status >= 400 && status < 500) {
-          const message =
-            status === 415
-              ? `Unsupported media type: ${request.headers['content-type'] ?? 'none'}`
-              : fastifyError.message;
-          return sendCalmError(family, reply, new CalmError(status, message));
+          // Fastify's own errors (body too large, wrong media type...) carry a status but neither
+          // an OData code nor a message meant for clients: give them both, and nothing internal.
+          return sendCalmError(family, reply, new CalmError(status, clientMessage(fastifyError, request)));
         }
         request.log.error({ err: error }, 'sandbox service error');
         return sendCalmError(family, reply, new CalmError(500, 'Internal server error'));

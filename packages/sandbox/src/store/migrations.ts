@@ -231,8 +231,37 @@ async function initial({ db, dialect, types }: MigrationContext): Promise<void> 
     .execute();
 }
 
+/** Links of tasks to solution processes (`/tasks/solutionProcessAssignments`, reference §5.1). */
+async function solutionProcessAssignments({ db, types }: MigrationContext): Promise<void> {
+  await db.schema
+    .createTable('sandbox_solution_process_assignments')
+    .addColumn('relation_id', 'text', (c) => c.primaryKey())
+    .addColumn('task_id', 'text', (c) => c.notNull().references('sandbox_tasks.id').onDelete('cascade'))
+    .addColumn('project_id', 'text', (c) => c.notNull().references('sandbox_projects.id'))
+    .addColumn('scope_id', 'text', (c) => c.notNull())
+    .addColumn('solution_scenario_version_id', 'text', (c) => c.notNull())
+    .addColumn('solution_process_id', 'text', (c) => c.notNull())
+    .addColumn('created_at', types.timestamp, (c) => c.notNull())
+    // The same process assigned twice to a task is one link.
+    .addUniqueConstraint('sandbox_solution_process_assignments_link', [
+      'task_id',
+      'scope_id',
+      'solution_scenario_version_id',
+      'solution_process_id',
+    ])
+    .execute();
+  await db.schema
+    .createIndex('sandbox_solution_process_assignments_project')
+    .on('sandbox_solution_process_assignments')
+    .columns(['project_id', 'created_at', 'relation_id'])
+    .execute();
+}
+
 /** The sandbox's tables; every name starts with `sandbox_` so it can share a database with the hub. */
 export const sandboxMigrations: MigrationSet = {
   name: 'sandbox',
-  migrations: { '0001_initial': { up: initial } },
+  migrations: {
+    '0001_initial': { up: initial },
+    '0002_solution_process_assignments': { up: solutionProcessAssignments },
+  },
 };

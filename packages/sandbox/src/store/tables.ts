@@ -109,6 +109,16 @@ export type ReferenceTable = { id: string; task_id: string; name: string; url: s
 
 export type TaskAssignmentTable = { parent_uuid: string; task_id: string; created_at: number };
 
+export type SolutionProcessAssignmentTable = {
+  relation_id: string;
+  task_id: string;
+  project_id: string;
+  scope_id: string;
+  solution_scenario_version_id: string;
+  solution_process_id: string;
+  created_at: number;
+};
+
 export type TransportTable = {
   uuid: string;
   transport_id: string;
@@ -158,6 +168,7 @@ export type SandboxTables = {
   sandbox_comments: CommentTable;
   sandbox_references: ReferenceTable;
   sandbox_task_assignments: TaskAssignmentTable;
+  sandbox_solution_process_assignments: SolutionProcessAssignmentTable;
   sandbox_transports: TransportTable;
   sandbox_transport_references: TransportReferenceTable;
   sandbox_workstreams: WorkstreamTable;

@@ -1,7 +1,7 @@
 import type { HttpApp } from '@calmhub/platform';
 import type { SandboxContext } from '../app/context.js';
 import { requireScope } from '../auth/tokens.js';
-import { badRequest } from '../shared/errors.js';
+import { badRequest, CalmError } from '../shared/errors.js';
 import { hidden, principalOf, registerCalmService, searchParams } from '../shared/family.js';
 import {
   addComment,
@@ -23,6 +23,11 @@ import {
   updateTask,
   visibleTask,
 } from './service.js';
+import {
+  createSolutionProcessAssignments,
+  deleteSolutionProcessAssignments,
+  listSolutionProcessAssignments,
+} from './solution-processes.js';
 import {
   createDeliverable,
   createWorkstream,
@@ -61,6 +66,29 @@ export async function registerTaskRoutes(app: HttpApp, ctx: SandboxContext): Pro
     };
 
     scope.get('/tasks', hidden, async (request) => listTasks(ctx.db, read(request), searchParams(request)));
+
+    // Static paths win over `/tasks/:id` in Fastify's router whatever the registration order, so
+    // `solutionProcessAssignments` is never taken for a task id.
+    scope.get('/tasks/solutionProcessAssignments', hidden, async (request) =>
+      listSolutionProcessAssignments(ctx, read(request), searchParams(request)),
+    );
+    scope.post('/tasks/solutionProcessAssignments', hidden, async (request, reply) => {
+      // TKM-SPEC asks for tasks.write and processmanagement.write (reference §5.1).
+      const principal = write(request);
+      requireScope(principal, 'processmanagement.write');
+      return reply.status(201).send(await createSolutionProcessAssignments(ctx, principal, request.body));
+    });
+    scope.delete('/tasks/solutionProcessAssignments', hidden, async (request, reply) => {
+      // The operations table names no scope for DELETE; §1.4 lists processmanagement.delete for
+      // the solution-process assignment operations, so both are asked for.
+      const principal = write(request);
+      requireScope(principal, 'processmanagement.delete');
+      await deleteSolutionProcessAssignments(ctx, principal, request.body);
+      return reply.status(204).send();
+    });
+    scope.patch('/tasks/solutionProcessAssignments', hidden, async () => {
+      throw new CalmError(405, 'Solution process assignments are created and deleted, not changed');
+    });
     scope.post('/tasks', hidden, async (request, reply) =>
       reply.status(201).send(await createTask(ctx, write(request), request.body)),
     );

@@ -513,13 +513,25 @@ export async function updateTask(
   if (obsolete !== undefined) fields.obsolete = obsolete ? 1 : 0;
   return withEvents(ctx, actor, async (trx, emit) => {
     const row = await visibleTask(trx, principal, id);
+    // `type`, `projectId` and `parentId` are not patchable (reference §5.2): sending the current
+    // value (a client writing back what it read) is accepted, any other value, including a null
+    // parentId on a sub-task or a parent on a top-level task, is a 400.
     const columns = { type: row.type, projectId: row.project_id, parentId: row.parent_id } as const;
     for (const key of NOT_PATCHABLE) {
-      if (has(body, key) && body[key] !== columns[key as keyof typeof columns])
-        throw badRequest(`Property '${key}' cannot be changed`);
+      if (!has(body, key)) continue;
+      const current = columns[key as keyof typeof columns];
+      const sent = body[key];
+      const same =
+        key === 'type'
+          ? sent === current
+          : sent === current || (typeof sent === 'string' && sent.toLowerCase() === current);
+      if (!same) throw badRequest(`Property '${key}' cannot be changed`);
     }
     applyStatusRules(row, body, fields);
     await checkReferences(trx, row, fields);
+    // Nothing to change: no lastChangedTimestamp bump and no TASK.UPDATED (as for features).
+    if (!Object.entries(fields).some(([column, value]) => row[column as keyof TaskTable] !== value))
+      return taskWithDescription(trx, row);
     await trx
       .updateTable('sandbox_tasks')
       .set({ ...fields, last_changed_at: Math.max(ctx.now(), row.last_changed_at + 1) })

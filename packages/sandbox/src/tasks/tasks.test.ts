@@ -469,3 +469,163 @@ describe('workstreams and deliverables', () => {
     expect((await h.call(`${T}/deliverables/${deliverable.id}`, { method: 'DELETE' })).status).toBe(204);
   });
 });
+
+describe('solution process assignments', () => {
+  const SPA = `${T}/tasks/solutionProcessAssignments`;
+  const SCOPE = '5f0b3c1e-8a4d-4c6e-9f2a-1b3c5d7e9f01';
+  type Assignment = {
+    relationId: string;
+    taskId: string;
+    projectId: string;
+    scopeId: string;
+    solutionScenarioVersionId: string;
+    solutionProcessId: string;
+  };
+  const link = (taskId: string, process: string) => ({
+    taskId,
+    scopeId: SCOPE,
+    solutionScenarioVersionId: 'J58-V1',
+    solutionProcessId: process,
+  });
+
+  it('answers GET with 200 and an array instead of taking the path for a task id', async () => {
+    const response = await h.call(`${SPA}?projectId=${DEMO_PROJECT_ID}`);
+    expect(response.status).toBe(200);
+    expect(Array.isArray(await json(response))).toBe(true);
+    const missing = await h.call(SPA);
+    expect(missing.status).toBe(400);
+    expect(Object.keys(await json(missing))).toEqual(['message']);
+  });
+
+  it('creates links with relationId and projectId, lists them by task and pages them, deletes them; each change is a TASK.UPDATED', async () => {
+    const story = await create({ title: 'Process story', type: 'CALMUS' });
+    const other = await create({ title: 'Process task' });
+    const posted = await h.call(SPA, {
+      method: 'POST',
+      json: [link(story.id, 'BP-1'), link(story.id, 'BP-2'), link(other.id.toUpperCase(), 'BP-1')],
+    });
+    expect(posted.status, await posted.clone().text()).toBe(201);
+    const created = await json<Assignment[]>(posted);
+    expect(created).toHaveLength(3);
+    expect(created[0]).toEqual({
+      relationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      projectId: DEMO_PROJECT_ID,
+      ...link(story.id, 'BP-1'),
+    });
+    expect(created[2]?.taskId).toBe(other.id);
+
+    const byTask = await json<Assignment[]>(
+      await h.call(`${SPA}?projectId=${DEMO_PROJECT_ID}&taskId=${story.id}`),
+    );
+    expect(byTask.map((a) => a.solutionProcessId)).toEqual(['BP-1', 'BP-2']);
+    const both = await json<Assignment[]>(
+      await h.call(
+        `${SPA}?projectId=${DEMO_PROJECT_ID}&taskId=${story.id}&taskId=${other.id}&offset=1&limit=1`,
+      ),
+    );
+    expect(both.map((a) => a.relationId)).toEqual([created[1]?.relationId]);
+    expect((await json<Task>(await h.call(`${T}/tasks/${story.id}`))).lastChangedTimestamp).not.toBe(
+      story.lastChangedTimestamp,
+    );
+    expect((await events(story.id)).map((e) => e.eventType)).toEqual(['TASK.CREATED', 'TASK.UPDATED']);
+
+    const duplicate = await h.call(SPA, { method: 'POST', json: [link(story.id, 'BP-1')] });
+    expect(duplicate.status).toBe(409);
+    const deleted = await h.call(SPA, {
+      method: 'DELETE',
+      json: [created[0]?.relationId, { relationId: created[2]?.relationId }, link(story.id, 'BP-2')],
+    });
+    expect(deleted.status).toBe(204);
+    expect(
+      await json(await h.call(`${SPA}?projectId=${DEMO_PROJECT_ID}&taskId=${story.id},${other.id}`)),
+    ).toEqual([]);
+    expect((await events(story.id)).map((e) => e.eventType)).toEqual([
+      'TASK.CREATED',
+      'TASK.UPDATED',
+      'TASK.UPDATED',
+    ]);
+    const again = await h.call(SPA, { method: 'DELETE', json: [created[0]?.relationId] });
+    expect(again.status).toBe(404);
+  });
+
+  it('validates the array body all or nothing and checks scopes and project visibility', async () => {
+    const story = await create({ title: 'Validated', type: 'CALMUS' });
+    for (const body of [
+      {},
+      [],
+      [{ ...link(story.id, 'BP-1'), extra: 1 }],
+      [{ ...link(story.id, 'BP-1'), scopeId: 'nope' }],
+      [link(story.id, 'BP-1'), link(story.id, 'BP-1')],
+    ]) {
+      const response = await h.call(SPA, { method: 'POST', json: body });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+    }
+    const unknownTask = await h.call(SPA, {
+      method: 'POST',
+      json: [link(story.id, 'BP-9'), link('00000000-0000-4000-8000-000000000000', 'BP-9')],
+    });
+    expect(unknownTask.status).toBe(404);
+    expect(await json(await h.call(`${SPA}?projectId=${DEMO_PROJECT_ID}&taskId=${story.id}`))).toEqual([]);
+
+    const tasksOnly = await h.client({ scopes: ['tasks.read', 'tasks.write'] });
+    const forbidden = await h.call(SPA, {
+      method: 'POST',
+      token: tasksOnly.token,
+      json: [link(story.id, 'BP-1')],
+    });
+    expect(forbidden.status).toBe(403);
+    expect((await json<Message>(forbidden)).message).toMatch(/processmanagement\.write/);
+    const hidden = await h.client({ projectIds: [DEMO_SECOND_PROJECT_ID] });
+    expect((await h.call(`${SPA}?projectId=${DEMO_PROJECT_ID}`, { token: hidden.token })).status).toBe(403);
+    expect(
+      (await h.call(SPA, { method: 'POST', token: hidden.token, json: [link(story.id, 'BP-1')] })).status,
+    ).toBe(403);
+  });
+});
+
+describe('review fixes', () => {
+  it('refuses to change or remove parentId (not patchable), accepts the current value', async () => {
+    const parent = await create({ title: 'Parent', type: 'CALMUS' });
+    const other = await create({ title: 'Other parent', type: 'CALMUS' });
+    const sub = await create({ title: 'Sub', type: 'CALMST', parentId: parent.id });
+    for (const body of [{ parentId: null }, { parentId: other.id }]) {
+      const response = await patch(sub.id, body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect((await json<Message>(response)).message).toMatch(/parentId/);
+    }
+    expect((await patch(parent.id, { parentId: other.id })).status).toBe(400);
+    expect((await patch(sub.id, { parentId: parent.id.toUpperCase() })).status).toBe(200);
+    expect((await patch(parent.id, { parentId: null })).status).toBe(200);
+    expect((await json<Task>(await h.call(`${T}/tasks/${sub.id}`))).parentId).toBe(parent.id);
+  });
+
+  it('does not bump lastChangedTimestamp or emit TASK.UPDATED for a PATCH that changes nothing', async () => {
+    const task = await create({ title: 'Quiet', type: 'CALMUS', priorityId: 20 });
+    for (const body of [{}, { title: 'Quiet', priorityId: 20, status: 'CIPUSOPEN', type: 'CALMUS' }]) {
+      const response = await patch(task.id, body);
+      expect(response.status).toBe(200);
+      expect((await json<Task>(response)).lastChangedTimestamp).toBe(task.lastChangedTimestamp);
+    }
+    expect((await events(task.id)).map((e) => e.eventType)).toEqual(['TASK.CREATED']);
+    const changed = await json<Task>(await patch(task.id, { priorityId: 10 }));
+    expect(changed.lastChangedTimestamp).not.toBe(task.lastChangedTimestamp);
+    expect((await events(task.id)).map((e) => e.eventType)).toEqual(['TASK.CREATED', 'TASK.UPDATED']);
+  });
+
+  it('answers Fastify errors (413, 415) with a plain {message} and nothing internal', async () => {
+    const large = await h.call(`${T}/tasks`, {
+      method: 'POST',
+      body: JSON.stringify({ projectId: DEMO_PROJECT_ID, title: 'x'.repeat(11 * 1024 * 1024) }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(large.status).toBe(413);
+    expect(await json(large)).toEqual({ message: 'The request body is too large' });
+    const media = await h.call(`${T}/tasks`, {
+      method: 'POST',
+      body: '<task/>',
+      headers: { 'content-type': 'application/xml' },
+    });
+    expect(media.status).toBe(415);
+    expect(await json(media)).toEqual({ message: 'Unsupported media type: application/xml' });
+  });
+});

@@ -27,6 +27,8 @@ const worker = new JobWorker({
   workerId: me,
   handlers: {
     record: async (_payload, { job }) => {
+      // Outside any memo: a job handed to two workers would leave two invocation rows.
+      await sql`insert into invocations (job_id, worker) values (${job.id}, ${me})`.execute(store.db);
       await record(job.id, 'record');
     },
     'two-steps': async (_payload, { job }) => {

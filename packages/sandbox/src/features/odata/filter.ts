@@ -44,6 +44,21 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const NUMBER = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * Deepest nesting of parentheses, `not` and and/or a `$filter` may have. Each level becomes one
+ * level of SQL expression tree; SQLite refuses trees deeper than 1000 ("Expression tree is too
+ * large") and PostgreSQL runs out of stack eventually, and the recursive-descent parser itself
+ * would overflow the JavaScript stack on a long enough input. 100 is far above what a client
+ * writes by hand (long alternatives belong in `in (...)`).
+ */
+export const MAX_FILTER_DEPTH = 100;
+
+const tooDeep = () =>
+  badRequest(
+    `Invalid $filter: the expression nests deeper than ${MAX_FILTER_DEPTH} levels of parentheses, not, and/or`,
+    'FILTER_TOO_COMPLEX',
+  );
+
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
@@ -111,6 +126,21 @@ function literalOf(token: Token | undefined): Literal {
 export function parseFilter(input: string): FilterExpression {
   const tokens = tokenize(input);
   let position = 0;
+  // Open parentheses and `not`s on the parser's stack right now, plus the depth of each node built,
+  // both held under MAX_FILTER_DEPTH (see there).
+  let nesting = 0;
+  const depths = new WeakMap<FilterExpression, number>();
+  const depthOf = (expression: FilterExpression) => depths.get(expression) ?? 0;
+  const node = (expression: FilterExpression, ...children: FilterExpression[]): FilterExpression => {
+    const depth = 1 + Math.max(0, ...children.map(depthOf));
+    if (depth > MAX_FILTER_DEPTH) throw tooDeep();
+    depths.set(expression, depth);
+    return expression;
+  };
+  const enter = () => {
+    nesting++;
+    if (nesting > MAX_FILTER_DEPTH) throw tooDeep();
+  };
   const peek = () => tokens[position];
   const next = () => tokens[position++];
   const isWord = (token: Token | undefined, value: string) =>
@@ -120,7 +150,8 @@ export function parseFilter(input: string): FilterExpression {
     let left = parseAnd();
     while (isWord(peek(), 'or')) {
       next();
-      left = { kind: 'or', left, right: parseAnd() };
+      const right = parseAnd();
+      left = node({ kind: 'or', left, right }, left, right);
     }
     return left;
   };
@@ -128,14 +159,18 @@ export function parseFilter(input: string): FilterExpression {
     let left = parseUnary();
     while (isWord(peek(), 'and')) {
       next();
-      left = { kind: 'and', left, right: parseUnary() };
+      const right = parseUnary();
+      left = node({ kind: 'and', left, right }, left, right);
     }
     return left;
   };
   const parseUnary = (): FilterExpression => {
     if (isWord(peek(), 'not')) {
       next();
-      return { kind: 'not', expression: parseUnary() };
+      enter();
+      const expression = parseUnary();
+      nesting--;
+      return node({ kind: 'not', expression }, expression);
     }
     return parsePrimary();
   };
@@ -147,9 +182,12 @@ export function parseFilter(input: string): FilterExpression {
     const token = next();
     if (!token) throw badRequest('Invalid $filter: unexpected end of expression');
     if (token.kind === 'open') {
+      enter();
       const inner = parseOr();
       expect('close', "')'");
-      return inner;
+      nesting--;
+      // Parentheses add no node, but they count: `((((a))))` nests the parser all the same.
+      return node(inner, inner);
     }
     if (token.kind !== 'word' || !IDENTIFIER.test(token.value)) {
       throw badRequest(
@@ -279,7 +317,10 @@ export function filterToSql(
         : sql<boolean>`(${left} or ${right})`;
     }
     case 'not':
-      return sql<boolean>`(not ${filterToSql(expression.expression, fields)})`;
+      // OData logic is two-valued here: a comparison with null is false, so `not` of it is true.
+      // SQL's `not null` is null and would drop the row; `is not true` maps null to true, on
+      // SQLite (>= 3.23) and PostgreSQL alike.
+      return sql<boolean>`(${filterToSql(expression.expression, fields)} is not true)`;
     case 'in': {
       const field = fieldOf(expression.field);
       const values = expression.values.map((value) => sqlValue(expression.field, field, value));

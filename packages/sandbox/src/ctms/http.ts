@@ -1,0 +1,124 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HttpApp } from '@calmhub/platform';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { SandboxContext } from '../app/context.js';
+import { CalmError } from '../shared/errors.js';
+import { getMeta } from '../store/meta.js';
+
+/**
+ * Plumbing shared by the CTMS and Cloud Integration emulators: each renders errors in its own
+ * service's shape, so they pass a renderer and keep the rest (parsing, faults, 4xx mapping) here.
+ */
+export type ErrorRenderer = (reply: FastifyReply, error: CalmError) => FastifyReply;
+
+/** Empty JSON bodies are fine (Piper posts some calls without one); malformed JSON is a 400. */
+export function useLenientJson(scope: HttpApp): void {
+  scope.removeContentTypeParser('application/json');
+  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new CalmError(400, 'The request body is not valid JSON'));
+    }
+  });
+}
+
+const FAULT_MESSAGES: Record<number, string> = {
+  429: 'Too many requests; retry later',
+  500: 'Internal server error',
+  502: 'Bad gateway',
+  503: 'Service temporarily unavailable; retry later',
+  504: 'Gateway timeout',
+};
+
+/**
+ * The sandbox's fault rules (`/admin/faults`) applied to this service's prefix. The core hook
+ * only covers `/api/calm-*` and `/oauth/*`, so each emulated service runs the same injector here
+ * and answers in its own error shape.
+ */
+export function useFaults(scope: HttpApp, ctx: SandboxContext, render: ErrorRenderer): void {
+  scope.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const decision = ctx.faults.decide(request.method, path);
+    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+    const terminal = decision.terminal;
+    if (!terminal) return;
+    if (terminal.kind === 'reset') {
+      reply.hijack();
+      request.raw.socket.resetAndDestroy();
+      return reply;
+    }
+    if (terminal.kind === 'token-expiry') {
+      return render(
+        reply,
+        new CalmError(401, 'The access token has expired', {
+          code: 'UNAUTHORIZED',
+          headers: {
+            'www-authenticate':
+              'Bearer error="invalid_token", error_description="The access token has expired"',
+          },
+        }),
+      );
+    }
+    const status = terminal.rule.status ?? 503;
+    const headers: Record<string, string> =
+      status === 429 || status === 503 ? { 'retry-after': String(terminal.rule.retryAfterSeconds) } : {};
+    return render(
+      reply,
+      new CalmError(status, FAULT_MESSAGES[status] ?? `Injected fault ${status}`, { headers }),
+    );
+  });
+}
+
+/** Everything thrown in the scope becomes the service's error shape; only real bugs are 500s. */
+export function useErrorShape(scope: HttpApp, render: ErrorRenderer): void {
+  scope.setErrorHandler((error: FastifyError | CalmError | Error, request: FastifyRequest, reply) => {
+    if (error instanceof CalmError) return render(reply, error);
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) return render(reply, new CalmError(400, fastifyError.message));
+    const status = fastifyError.statusCode;
+    if (status && status >= 400 && status < 500) {
+      const message =
+        status === 415
+          ? `Unsupported media type: ${request.headers['content-type'] ?? 'none'}`
+          : fastifyError.message;
+      return render(reply, new CalmError(status, message));
+    }
+    request.log.error({ err: error }, 'sandbox service error');
+    return render(reply, new CalmError(500, 'Internal server error'));
+  });
+  scope.setNotFoundHandler((request, reply) => {
+    render(reply, new CalmError(404, `No resource found for ${request.method} ${request.url.split('?')[0]}`));
+  });
+}
+
+/**
+ * Module job handlers are shared by every sandbox in the process and get no SandboxContext, so a
+ * job names its sandbox by tenant id (stable across restarts, one per database) and the handler
+ * looks the context up here. `register` fills the map; closing the app empties it.
+ */
+const contexts = new Map<string, SandboxContext>();
+
+export async function tenantOf(ctx: SandboxContext): Promise<string> {
+  return (await getMeta(ctx.db, 'tenant_id')) ?? 'default';
+}
+
+export async function rememberContext(app: HttpApp, ctx: SandboxContext): Promise<void> {
+  const tenant = await tenantOf(ctx);
+  contexts.set(tenant, ctx);
+  app.addHook('onClose', async () => {
+    if (contexts.get(tenant) === ctx) contexts.delete(tenant);
+  });
+}
+
+/** The context of a job's sandbox; throws (so the job is retried) while that sandbox is not running. */
+export function contextFor(tenant: string): SandboxContext {
+  const ctx = contexts.get(tenant);
+  if (!ctx) throw new Error(`no running sandbox for tenant ${tenant}`);
+  return ctx;
+}
