@@ -8,7 +8,11 @@
  *
  * Workloads (trivial jobs, one process, everything on this machine):
  *   primitives    for each batch: enqueue B jobs, claim B, complete B (pg-boss: insert/send, fetch, complete)
- *   worker drain  enqueue N jobs in batches of B while a worker runs them (graphile-worker: addJobs + run)
+ *   worker drain  enqueue N jobs in batches of B while a worker runs them, 10 at a time, fetching B
+ *                 per query (graphile-worker: addJobs + run with localQueue.size = B)
+ * pg-boss appears on primitives only: its worker loop waits out a polling interval (>= 0.5 s)
+ * after each fetch, which would measure the interval, not the queue. graphile-worker appears on
+ * the drain only: it has no public claim API.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,7 +85,9 @@ async function calmhubDrain(store: Store, jobs: number, batch: number): Promise<
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const worker = new JobWorker({
     queue,
-    concurrency: Math.max(batch, 10),
+    // Same settings as graphile-worker below: 10 at a time, fetching `batch` per query.
+    concurrency: 10,
+    batchSize: batch,
     pollIntervalMs: 50,
     handlers: {
       bench: async () => {

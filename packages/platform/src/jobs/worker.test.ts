@@ -132,6 +132,45 @@ describe.each(testEngines)('job worker on %s', (engine) => {
     expect(await queue.get(id)).toMatchObject({ state: 'queued', attempts: 0, lockedBy: null });
   });
 
+  it('claims a batch beyond its concurrency, runs at most `concurrency` at once, and releases what it has not started on stop', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let finished = 0;
+    let gate: () => void = () => {};
+    const opened = new Promise<void>((resolve) => (gate = resolve));
+    worker = new JobWorker({
+      queue,
+      concurrency: 2,
+      batchSize: 20,
+      pollIntervalMs: 20,
+      handlers: {
+        work: async (payload: { n: number }) => {
+          maxInFlight = Math.max(maxInFlight, ++inFlight);
+          if (payload.n >= 10) await opened;
+          inFlight--;
+          finished++;
+        },
+      },
+    });
+    worker.start();
+    await queue.enqueueMany(Array.from({ length: 30 }, (_, n) => ({ name: 'work', payload: { n } })));
+    // Jobs 0-9 finish; 10 and 11 block; 12-19 of the first batch of 20 wait in the buffer, leased.
+    await waitFor(() => finished === 10 && inFlight === 2);
+    expect((await queue.list({ state: 'running' })).length).toBe(10);
+    expect((await queue.list({ state: 'queued' })).length).toBe(10);
+
+    const stopping = worker.stop(50);
+    gate();
+    await stopping;
+    worker = undefined;
+    expect(maxInFlight).toBe(2);
+    // The two that were running completed; the eight never started went back to the queue.
+    const queued = await queue.list({ state: 'queued', limit: 100 });
+    expect(queued.length).toBe(18);
+    expect(queued.every((job) => job.attempts === 0)).toBe(true);
+    expect(await queue.list({ state: 'running' })).toEqual([]);
+  });
+
   it('fires recurring schedules from the worker loop', async () => {
     const clock = new FakeClock(Date.now());
     await queue.close();

@@ -37,6 +37,11 @@ export interface WorkerOptions {
   queue: JobQueue & { readonly leaseMs: number };
   handlers: Record<string, JobHandler>;
   concurrency?: number;
+  /**
+   * Jobs claimed per query (default: `concurrency`). A larger batch keeps the surplus leased
+   * in a local buffer and starts it as slots free, saving a round trip per job.
+   */
+  batchSize?: number;
   pollIntervalMs?: number;
   workerId?: string;
   logger?: Logger;
@@ -48,6 +53,9 @@ export class JobWorker {
   private readonly handlers: Record<string, JobHandler>;
   private readonly names: string[];
   private readonly concurrency: number;
+  private readonly batchSize: number;
+  /** Claimed (and leased) jobs waiting for a free slot, in claim order. */
+  private readonly buffered: Job[] = [];
   private readonly pollIntervalMs: number;
   private readonly logger: Logger | undefined;
   private readonly active = new Map<number, { done: Promise<void>; abort: AbortController }>();
@@ -67,6 +75,7 @@ export class JobWorker {
     this.handlers = options.handlers;
     this.names = Object.keys(options.handlers);
     this.concurrency = options.concurrency ?? 10;
+    this.batchSize = Math.max(this.concurrency, options.batchSize ?? this.concurrency);
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.logger = options.logger?.child({ worker: this.id });
   }
@@ -98,7 +107,7 @@ export class JobWorker {
       new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
     ]);
     clearTimeout(timer);
-    const unfinished = [...this.active.keys()];
+    const unfinished = [...this.active.keys(), ...this.buffered.splice(0).map((job) => job.id)];
     for (const entry of this.active.values()) entry.abort.abort();
     await this.flushCompleted();
     if (unfinished.length > 0) {
@@ -121,16 +130,18 @@ export class JobWorker {
       await new Promise<void>((resolve) => setImmediate(resolve));
       try {
         await this.maintain();
+        this.startBuffered();
         const free = this.concurrency - this.active.size;
-        if (free === 0) {
+        if (free === 0 || this.buffered.length > 0) {
           // Only a finishing job can change anything now; new-job wake-ups must not spin us.
           await this.sleep(this.pollIntervalMs, { ignorePendingWake: true });
           continue;
         }
         this.wakePending = false;
-        const jobs = await this.queue.claim(this.id, free, this.names);
-        for (const job of jobs) this.run(job);
-        if (jobs.length === free) continue;
+        const jobs = await this.queue.claim(this.id, this.batchSize, this.names);
+        this.buffered.push(...jobs);
+        this.startBuffered();
+        if (jobs.length === this.batchSize) continue;
         await this.sleep(await this.idleDelay());
       } catch (error) {
         this.logger?.error({ err: error }, 'job loop error; retrying after the poll interval');
@@ -173,10 +184,18 @@ export class JobWorker {
     });
   }
 
+  private startBuffered(): void {
+    while (!this.stopping && this.active.size < this.concurrency && this.buffered.length > 0) {
+      this.run(this.buffered.shift() as Job);
+    }
+  }
+
   private run(job: Job): void {
     const abort = new AbortController();
     const done = this.execute(job, abort.signal).finally(() => {
       this.active.delete(job.id);
+      // Hand the slot to a buffered job at once; the loop is only needed when none is left.
+      this.startBuffered();
       this.wakeUp();
     });
     this.active.set(job.id, { done, abort });
@@ -220,7 +239,7 @@ export class JobWorker {
   }
 
   private async heartbeat(): Promise<void> {
-    const ids = [...this.active.keys()];
+    const ids = [...this.active.keys(), ...this.buffered.map((job) => job.id)];
     if (ids.length === 0) return;
     try {
       await this.queue.heartbeat(this.id, ids);
