@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpApp } from '@calmhub/platform';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from '../app/context.js';
+import { useFaults as useSandboxFaults } from '../faults/hook.js';
 import { CalmError } from '../shared/errors.js';
 import { getMeta } from '../store/meta.js';
 
@@ -28,51 +28,12 @@ export function useLenientJson(scope: HttpApp): void {
   });
 }
 
-const FAULT_MESSAGES: Record<number, string> = {
-  429: 'Too many requests; retry later',
-  500: 'Internal server error',
-  502: 'Bad gateway',
-  503: 'Service temporarily unavailable; retry later',
-  504: 'Gateway timeout',
-};
-
 /**
- * The sandbox's fault rules (`/admin/faults`) applied to this service's prefix. The core hook
- * only covers `/api/calm-*` and `/oauth/*`, so each emulated service runs the same injector here
- * and answers in its own error shape.
+ * The sandbox's fault rules (`/admin/faults`) applied to this service's prefix, answered in the
+ * service's own error shape.
  */
 export function useFaults(scope: HttpApp, ctx: SandboxContext, render: ErrorRenderer): void {
-  scope.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    const decision = ctx.faults.decide(request.method, path);
-    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-    const terminal = decision.terminal;
-    if (!terminal) return;
-    if (terminal.kind === 'reset') {
-      reply.hijack();
-      request.raw.socket.resetAndDestroy();
-      return reply;
-    }
-    if (terminal.kind === 'token-expiry') {
-      return render(
-        reply,
-        new CalmError(401, 'The access token has expired', {
-          code: 'UNAUTHORIZED',
-          headers: {
-            'www-authenticate':
-              'Bearer error="invalid_token", error_description="The access token has expired"',
-          },
-        }),
-      );
-    }
-    const status = terminal.rule.status ?? 503;
-    const headers: Record<string, string> =
-      status === 429 || status === 503 ? { 'retry-after': String(terminal.rule.retryAfterSeconds) } : {};
-    return render(
-      reply,
-      new CalmError(status, FAULT_MESSAGES[status] ?? `Injected fault ${status}`, { headers }),
-    );
-  });
+  useSandboxFaults(scope, ctx.faults, { render: (reply, fault) => render(reply, fault) });
 }
 
 /** Everything thrown in the scope becomes the service's error shape; only real bugs are 500s. */

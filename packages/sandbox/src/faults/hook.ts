@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpApp } from '@calmhub/platform';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from '../app/context.js';
-import { defaultCode } from '../shared/errors.js';
+import { CalmError, defaultCode } from '../shared/errors.js';
 import { type ApiFamily, errorBody } from '../shared/family.js';
+import type { FaultDecision, FaultInjector } from './fault-injector.js';
 
 const MESSAGES: Record<number, string> = {
   429: 'Too many requests; retry later',
@@ -12,64 +14,80 @@ const MESSAGES: Record<number, string> = {
   504: 'Gateway timeout',
 };
 
-function familyOf(path: string): ApiFamily | 'oauth' {
-  if (path.startsWith('/oauth/')) return 'oauth';
-  return path.startsWith('/api/calm-features/') ? 'odata' : 'rest';
+/** The error an injected fault stands for; each emulated service renders it in its own shape. */
+export function faultError(terminal: NonNullable<FaultDecision['terminal']>): CalmError {
+  if (terminal.kind === 'token-expiry') {
+    return new CalmError(401, 'The access token has expired', {
+      code: 'UNAUTHORIZED',
+      headers: {
+        'www-authenticate': 'Bearer error="invalid_token", error_description="The access token has expired"',
+      },
+    });
+  }
+  const status = terminal.rule.status ?? 503;
+  const headers: Record<string, string> =
+    status === 429 || status === 503 ? { 'retry-after': String(terminal.rule.retryAfterSeconds) } : {};
+  return new CalmError(status, MESSAGES[status] ?? `Injected fault ${status}`, { headers });
 }
 
-/** Only the emulated Cloud ALM surface can fail: the admin API and UI stay reachable to switch faults off. */
-function faultable(path: string): boolean {
-  return path.startsWith('/api/calm-') || path.startsWith('/oauth/');
+export interface FaultHookOptions {
+  /** The path rules match against, or undefined for requests that must never fail. */
+  pathOf?: (requestPath: string) => string | undefined;
+  render: (reply: FastifyReply, fault: CalmError, request: FastifyRequest) => unknown;
 }
 
-export function registerFaultHook(app: HttpApp, ctx: SandboxContext): void {
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (!faultable(path)) return;
-    const decision = ctx.faults.decide(request.method, path);
+/**
+ * Applies an injector's rules to every request of `scope`: added latency, then at most one
+ * terminal fault (status with Retry-After, expired token, or a connection reset).
+ */
+export function useFaults(scope: HttpApp, injector: FaultInjector, options: FaultHookOptions): void {
+  scope.addHook('onRequest', async (request, reply) => {
+    const requestPath = request.url.split('?')[0] ?? '';
+    const path = options.pathOf ? options.pathOf(requestPath) : requestPath;
+    if (path === undefined) return;
+    const decision = injector.decide(request.method, path);
     if (decision.latencyMs > 0) await sleep(decision.latencyMs);
     const terminal = decision.terminal;
     if (!terminal) return;
-    const family = familyOf(path);
     if (terminal.kind === 'reset') {
       reply.hijack();
       request.raw.socket.resetAndDestroy();
       return reply;
     }
-    if (terminal.kind === 'token-expiry') {
+    options.render(reply, faultError(terminal), request);
+    return reply;
+  });
+}
+
+function familyOf(path: string): ApiFamily | 'oauth' {
+  if (path.startsWith('/oauth/')) return 'oauth';
+  return path.startsWith('/api/calm-features/') ? 'odata' : 'rest';
+}
+
+/** The Cloud ALM surface. The admin API and UI stay reachable, so faults can be switched off. */
+export function registerFaultHook(app: HttpApp, ctx: SandboxContext): void {
+  useFaults(app, ctx.faults, {
+    pathOf: (path) => (path.startsWith('/api/calm-') || path.startsWith('/oauth/') ? path : undefined),
+    render: (reply, fault, request) => {
+      const family = familyOf(request.url.split('?')[0] ?? '');
+      const oauthError =
+        fault.status === 401
+          ? 'invalid_token'
+          : fault.status === 429
+            ? 'too_many_requests'
+            : 'temporarily_unavailable';
       reply
-        .status(401)
-        .header(
-          'www-authenticate',
-          'Bearer error="invalid_token", error_description="The access token has expired"',
-        )
+        .status(fault.status)
+        .headers(fault.headers)
         .send(
           family === 'oauth'
-            ? { error: 'invalid_token', error_description: 'The access token has expired' }
+            ? { error: oauthError, error_description: fault.message }
             : errorBody(family, {
-                status: 401,
-                code: 'UNAUTHORIZED',
-                message: 'The access token has expired',
+                status: fault.status,
+                code: fault.status === 401 ? fault.code : defaultCode(fault.status),
+                message: fault.message,
               }),
         );
-      return reply;
-    }
-    const status = terminal.rule.status ?? 503;
-    if (status === 429 || status === 503)
-      reply.header('retry-after', String(terminal.rule.retryAfterSeconds));
-    const message = MESSAGES[status] ?? `Injected fault ${status}`;
-    reply.status(status).send(
-      family === 'oauth'
-        ? {
-            error: status === 429 ? 'too_many_requests' : 'temporarily_unavailable',
-            error_description: message,
-          }
-        : errorBody(family, {
-            status,
-            code: defaultCode(status),
-            message,
-          }),
-    );
-    return reply;
+    },
   });
 }

@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpApp } from '@calmhub/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { useFaults } from '../faults/hook.js';
 import { authenticate, OAuthError, tokenGrant } from './auth.js';
 import { SnError } from './errors.js';
 import { applyQuery, parseEncodedQuery } from './query.js';
@@ -17,7 +17,8 @@ import { instanceUrl, type SnRuntime } from './runtime.js';
 
 type Query = Record<string, string | undefined>;
 
-const FAULT_MESSAGES: Record<number, string> = {
+/** ServiceNow's own wording for the statuses fault rules inject. */
+const SN_FAULT_MESSAGES: Record<number, string> = {
   429: 'Rate limit exceeded',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
@@ -89,40 +90,24 @@ export async function registerServiceNowRoutes(app: HttpApp, runtime: SnRuntime)
   await app.register(
     async (plain) => {
       const scope = plain as unknown as HttpApp;
-      scope.addHook('onRequest', async (request, reply) => {
+      scope.addHook('onRequest', async () => {
         runtime.stats.requests++;
-        const path = (request.url.split('?')[0] ?? '').replace(/^\/servicenow/, '') || '/';
-        const decision = runtime.faults.decide(request.method, path);
-        if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-        const terminal = decision.terminal;
-        if (!terminal) return;
-        if (terminal.kind === 'reset') {
-          reply.hijack();
-          request.raw.socket.resetAndDestroy();
-          return reply;
-        }
-        if (terminal.kind === 'token-expiry') {
+      });
+      useFaults(scope, runtime.faults, {
+        pathOf: (path) => path.replace(/^\/servicenow/, '') || '/',
+        render: (reply, fault) =>
           reply
-            .status(401)
+            .status(fault.status)
+            .headers(fault.headers)
             .send(
-              new SnError(401, 'User is not authenticated', 'Required to provide Auth information').body(),
-            );
-          return reply;
-        }
-        const status = terminal.rule.status ?? 503;
-        if (status === 429 || status === 503)
-          reply.header('retry-after', String(terminal.rule.retryAfterSeconds));
-        const message = FAULT_MESSAGES[status] ?? `Injected fault ${status}`;
-        reply
-          .status(status)
-          .send(
-            new SnError(
-              status,
-              message,
-              status === 429 ? 'Maximum per hour rate limit exceeded' : null,
-            ).body(),
-          );
-        return reply;
+              fault.status === 401
+                ? new SnError(401, 'User is not authenticated', 'Required to provide Auth information').body()
+                : new SnError(
+                    fault.status,
+                    SN_FAULT_MESSAGES[fault.status] ?? fault.message,
+                    fault.status === 429 ? 'Maximum per hour rate limit exceeded' : null,
+                  ).body(),
+            ),
       });
       scope.setErrorHandler(
         (error: Error & { statusCode?: number }, _request: FastifyRequest, reply: FastifyReply) => {
