@@ -14,8 +14,11 @@ export interface SandboxModule {
   register?(app: HttpApp, ctx: SandboxContext): void | Promise<void>;
   /** Routes under `/admin`, behind the admin token, answering with calmhub's error contract. */
   registerAdmin?(scope: HttpApp, ctx: SandboxContext): void | Promise<void>;
-  /** Durable background work, by job name (names must be unique across modules). */
-  jobs?: Record<string, JobHandler>;
+  /**
+   * Durable background work of one sandbox, by job name (unique across modules). Built per
+   * sandbox, so handlers close over its context; its worker only sees its own store's jobs.
+   */
+  jobs?(ctx: SandboxContext): Record<string, JobHandler>;
   /** Recurring jobs; defined at every start (idempotent). */
   schedules?(
     ctx: SandboxContext,

@@ -256,7 +256,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     const worker = new JobWorker({
       queue,
-      handlers: Object.assign({}, ...SANDBOX_MODULES.map((module) => module.jobs ?? {})),
+      handlers: Object.assign({}, ...SANDBOX_MODULES.map((module) => module.jobs?.(ctx) ?? {})),
       concurrency: 10,
       pollIntervalMs: 250,
       logger,

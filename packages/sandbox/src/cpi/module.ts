@@ -1,6 +1,5 @@
 import type { HttpApp } from '@calmhub/platform';
 import type { SandboxModule } from '../app/module.js';
-import { contextFor, rememberContext } from '../ctms/http.js';
 import { registerCpiAdmin } from './admin.js';
 import { defaultCpiServiceKey } from './keys.js';
 import { cpiMigrations } from './migrations.js';
@@ -13,18 +12,17 @@ export const cpiModule: SandboxModule = {
   name: 'cpi',
   migrations: cpiMigrations,
   async register(app, ctx) {
-    await rememberContext(app, ctx);
     await registerCpiRoutes(app, ctx);
   },
   async registerAdmin(scope, ctx) {
     // A sub-scope keeps the admin token check and error contract and gives the routes their prefix.
     await scope.register(async (sub) => registerCpiAdmin(sub as unknown as HttpApp, ctx), { prefix: '/cpi' });
   },
-  jobs: {
+  jobs: (ctx) => ({
     [DEPLOY_JOB]: async (payload: DeployJob) => {
-      await finishDeploy(contextFor(payload.tenant), payload.taskId);
+      await finishDeploy(ctx, payload.taskId);
     },
-  },
+  }),
   endpoints: (baseUrl) => ({ 'Cloud Integration API': `${baseUrl}/cpi/api/v1` }),
   files: async (ctx) => ({
     'cpi-service-key.json': `${JSON.stringify(await defaultCpiServiceKey(ctx), null, 2)}\n`,

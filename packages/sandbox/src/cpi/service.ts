@@ -16,7 +16,7 @@ import { readArtifactContent } from './zip.js';
 export const DEPLOY_JOB = 'cpi.deploy';
 
 export interface DeployJob {
-  /** The sandbox's tenant id (see `contextFor`). */
+  /** The sandbox's tenant id, for logs and diagnostics. */
   tenant: string;
   taskId: string;
 }

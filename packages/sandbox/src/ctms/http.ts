@@ -58,28 +58,7 @@ export function useErrorShape(scope: HttpApp, render: ErrorRenderer): void {
   });
 }
 
-/**
- * Module job handlers are shared by every sandbox in the process and get no SandboxContext, so a
- * job names its sandbox by tenant id (stable across restarts, one per database) and the handler
- * looks the context up here. `register` fills the map; closing the app empties it.
- */
-const contexts = new Map<string, SandboxContext>();
-
+/** The sandbox's tenant id, stable across restarts (one per database). */
 export async function tenantOf(ctx: SandboxContext): Promise<string> {
   return (await getMeta(ctx.db, 'tenant_id')) ?? 'default';
-}
-
-export async function rememberContext(app: HttpApp, ctx: SandboxContext): Promise<void> {
-  const tenant = await tenantOf(ctx);
-  contexts.set(tenant, ctx);
-  app.addHook('onClose', async () => {
-    if (contexts.get(tenant) === ctx) contexts.delete(tenant);
-  });
-}
-
-/** The context of a job's sandbox; throws (so the job is retried) while that sandbox is not running. */
-export function contextFor(tenant: string): SandboxContext {
-  const ctx = contexts.get(tenant);
-  if (!ctx) throw new Error(`no running sandbox for tenant ${tenant}`);
-  return ctx;
 }

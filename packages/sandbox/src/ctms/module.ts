@@ -1,7 +1,6 @@
 import type { HttpApp } from '@calmhub/platform';
 import type { SandboxModule } from '../app/module.js';
 import { registerCtmsAdmin } from './admin.js';
-import { contextFor, rememberContext } from './http.js';
 import { defaultCtmsServiceKey } from './keys.js';
 import { ctmsMigrations } from './migrations.js';
 import { registerCtmsRoutes } from './routes.js';
@@ -13,7 +12,6 @@ export const ctmsModule: SandboxModule = {
   name: 'ctms',
   migrations: ctmsMigrations,
   async register(app, ctx) {
-    await rememberContext(app, ctx);
     await registerCtmsRoutes(app, ctx);
   },
   async registerAdmin(scope, ctx) {
@@ -22,11 +20,11 @@ export const ctmsModule: SandboxModule = {
       prefix: '/ctms',
     });
   },
-  jobs: {
+  jobs: (ctx) => ({
     [IMPORT_JOB]: async (payload: ImportJob) => {
-      await finishImport(contextFor(payload.tenant), payload.actionId);
+      await finishImport(ctx, payload.actionId);
     },
-  },
+  }),
   endpoints: (baseUrl) => ({ 'CTMS API (v2)': `${baseUrl}/ctms/v2` }),
   files: async (ctx) => ({
     'ctms-service-key.json': `${JSON.stringify(await defaultCtmsServiceKey(ctx), null, 2)}\n`,

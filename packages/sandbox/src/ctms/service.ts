@@ -26,7 +26,7 @@ import type { CtmsExecutor } from './tables.js';
 export const IMPORT_JOB = 'ctms.import';
 
 export interface ImportJob {
-  /** The sandbox's tenant id (see `contextFor`). */
+  /** The sandbox's tenant id, for logs and diagnostics. */
   tenant: string;
   actionId: number;
 }

@@ -72,13 +72,14 @@ export const eamModule: SandboxModule = {
       for (const schedule of schedulesOf(runtime)) await ctx.queue.defineSchedule(schedule);
     });
   },
-  jobs: {
+  // The handlers find their per-sandbox runtime (settings, token and agent caches) by tenant.
+  jobs: () => ({
     [DISPATCH_JOB]: dispatchJob,
     [DISPATCH_TICK_JOB]: dispatchTickJob,
     [DELIVER_JOB]: deliver,
     [PING_TICK_JOB]: pingTickJob,
     [PRUNE_JOB]: pruneJob,
-  },
+  }),
   schedules(ctx) {
     return schedulesOf(requireRuntime(ctx));
   },
