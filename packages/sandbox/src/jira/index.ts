@@ -1,0 +1,3 @@
+export { jiraMigrations } from './migrations.js';
+export { jiraModule } from './module.js';
+export type { JiraTables } from './tables.js';

@@ -1,0 +1,3 @@
+export { sapBuildMigrations } from './migrations.js';
+export { sapBuildModule } from './module.js';
+export type { SapBuildTables } from './tables.js';
