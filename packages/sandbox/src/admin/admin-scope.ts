@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppError, codeForStatus, type HttpApp, installErrorHandler } from '@calmhub/platform';
+import type { FastifyRequest } from 'fastify';
 import { CalmError } from '../shared/errors.js';
 
 /** Apps whose `/admin` prefix already has its not-found handler (Fastify allows one per prefix). */
@@ -18,6 +19,11 @@ export async function registerAdminScope(
   app: HttpApp,
   adminToken: string,
   routes: (scope: HttpApp) => void | Promise<void>,
+  /**
+   * Lets callers other than the admin token in (e.g. technical clients holding a module's
+   * permissions): resolves to grant, throws a 401/403 CalmError to refuse.
+   */
+  authorize?: (request: FastifyRequest) => Promise<void>,
 ): Promise<void> {
   const expected = sha256(adminToken);
   await app.register(
@@ -28,7 +34,9 @@ export async function registerAdminScope(
         if (request.url.split('?')[0] === '/admin/openapi.json') return;
         const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
         // Hashing both sides gives equal lengths, so the comparison is constant-time.
-        if (!match?.[1] || !timingSafeEqual(sha256(match[1]), expected)) {
+        const isAdmin = match?.[1] !== undefined && timingSafeEqual(sha256(match[1]), expected);
+        if (!isAdmin && authorize && match?.[1]) return authorize(request);
+        if (!isAdmin) {
           throw new CalmError(401, 'A valid admin token is required (Authorization: Bearer <admin token>)', {
             headers: { 'www-authenticate': 'Bearer realm="calm-sandbox-admin"' },
           });

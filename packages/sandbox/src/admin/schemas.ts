@@ -1,5 +1,8 @@
 import Type from 'typebox';
-import { ALL_SCOPES } from '../auth/scopes.js';
+import { ALL_SCOPES, EAM_PERMISSIONS } from '../auth/scopes.js';
+
+const GRANTABLE_SCOPES = [...ALL_SCOPES, ...EAM_PERMISSIONS];
+
 import { FEATURE_STATUS_CODES } from '../features/catalog.js';
 
 const Guid = Type.String({ format: 'uuid' });
@@ -44,8 +47,9 @@ export const NewClientBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     scopes: Type.Optional(
-      Type.Array(Type.Union(ALL_SCOPES.map((scope) => Type.Literal(scope))), {
-        description: 'Default: every scope',
+      Type.Array(Type.Union(GRANTABLE_SCOPES.map((scope) => Type.Literal(scope))), {
+        description:
+          'Default: every Cloud ALM API scope (External API Management permissions are granted explicitly)',
       }),
     ),
     projectIds: Type.Optional(
@@ -58,7 +62,7 @@ export const NewClientBody = Type.Object(
 export const ClientPatchBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    scopes: Type.Optional(Type.Array(Type.Union(ALL_SCOPES.map((scope) => Type.Literal(scope))))),
+    scopes: Type.Optional(Type.Array(Type.Union(GRANTABLE_SCOPES.map((scope) => Type.Literal(scope))))),
     projectIds: Type.Optional(Type.Union([Type.Array(Guid), Type.Null()])),
   },
   { additionalProperties: false },

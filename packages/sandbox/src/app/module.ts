@@ -1,4 +1,5 @@
 import type { HttpApp, JobHandler, MigrationSet } from '@calmhub/platform';
+import type { FastifyRequest } from 'fastify';
 import type { SandboxContext } from './context.js';
 
 /**
@@ -14,6 +15,11 @@ export interface SandboxModule {
   register?(app: HttpApp, ctx: SandboxContext): void | Promise<void>;
   /** Routes under `/admin`, behind the admin token, answering with calmhub's error contract. */
   registerAdmin?(scope: HttpApp, ctx: SandboxContext): void | Promise<void>;
+  /**
+   * Who else may call this module's admin routes: resolves to let a bearer token that is not
+   * the admin token in, throws a 401/403 CalmError to refuse.
+   */
+  adminAccess?(ctx: SandboxContext): (request: FastifyRequest) => Promise<void>;
   /**
    * Durable background work of one sandbox, by job name (unique across modules). Built per
    * sandbox, so handlers close over its context; its worker only sees its own store's jobs.

@@ -241,7 +241,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     for (const module of SANDBOX_MODULES) {
       await module.register?.(app, ctx);
       const registerAdmin = module.registerAdmin;
-      if (registerAdmin) await registerAdminScope(app, adminToken, (scope) => registerAdmin(scope, ctx));
+      if (registerAdmin) {
+        await registerAdminScope(
+          app,
+          adminToken,
+          (scope) => registerAdmin(scope, ctx),
+          module.adminAccess?.(ctx),
+        );
+      }
     }
     registerWebPage(app);
 

@@ -34,7 +34,23 @@ export function isScopeName(value: string): value is ScopeName {
  * Scopes of the other emulated services (CTMS, Cloud Integration) start with these prefixes. They
  * are not Cloud ALM API authorities, so their tokens carry them without the `calm-api.` segment.
  */
-export const SERVICE_SCOPE_PREFIXES = ['ctms.', 'cpi.'] as const;
+export const SERVICE_SCOPE_PREFIXES = ['ctms.', 'cpi.', 'eam.'] as const;
+
+/**
+ * The eight permissions of the External API Management app (reference external-api-management
+ * §1, role tables): access, view and edit of subscriptions, webhooks and mappings, and the
+ * console's outbound calls. Granted to technical clients like any other scope.
+ */
+export const EAM_PERMISSIONS = [
+  'eam.access',
+  'eam.subscriptions.read',
+  'eam.subscriptions.write',
+  'eam.webhooks.read',
+  'eam.webhooks.write',
+  'eam.mappings.read',
+  'eam.mappings.write',
+  'eam.console.read',
+] as const;
 
 function isServiceScope(scope: string): boolean {
   return SERVICE_SCOPE_PREFIXES.some((prefix) => scope.startsWith(prefix));

@@ -1,6 +1,7 @@
 import type { SandboxContext } from '../app/context.js';
 import type { SandboxModule } from '../app/module.js';
 import { eamMigrations } from './migrations.js';
+import { eamAdminAccess } from './permissions.js';
 import {
   DELIVER_JOB,
   DISPATCH_JOB,
@@ -66,11 +67,13 @@ export const eamModule: SandboxModule = {
     });
     await wakeDispatcher(runtime);
   },
+  adminAccess: eamAdminAccess,
   async registerAdmin(scope, ctx) {
     const runtime = requireRuntime(ctx);
     await registerEamAdminRoutes(scope, runtime, async () => {
       for (const schedule of schedulesOf(runtime)) await ctx.queue.defineSchedule(schedule);
     });
+    await (await import('./workflow-routes.js')).registerWorkflowRoutes(scope, runtime);
   },
   // The handlers find their per-sandbox runtime (settings, token and agent caches) by tenant.
   jobs: () => ({
