@@ -186,8 +186,36 @@ async function initial({ db, types }: MigrationContext): Promise<void> {
     .execute();
 }
 
+/** Workflow simulator (reference §1, §4.3, §10 item 2): per-project workflow settings and the workflows. */
+async function workflows({ db, types }: MigrationContext): Promise<void> {
+  await db.schema
+    .createTable('eam_workflow_settings')
+    .addColumn('project_id', 'text', (c) => c.notNull())
+    .addColumn('workflow_type', 'text', (c) => c.notNull())
+    .addColumn('subscription_id', 'text', (c) => c.notNull())
+    .addColumn('created_at', types.timestamp, (c) => c.notNull())
+    .addPrimaryKeyConstraint('eam_workflow_settings_pk', ['project_id', 'workflow_type'])
+    .execute();
+
+  await db.schema
+    .createTable('eam_workflows')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('workflow_type', 'text', (c) => c.notNull())
+    .addColumn('project_id', 'text', (c) => c.notNull())
+    .addColumn('item_id', 'text', (c) => c.notNull())
+    .addColumn('item', types.json, (c) => c.notNull())
+    .addColumn('triggered_by', 'text', (c) => c.notNull())
+    .addColumn('subscription_id', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('created_at', types.timestamp, (c) => c.notNull())
+    .addColumn('updated_at', types.timestamp, (c) => c.notNull())
+    .addColumn('canceled_at', types.timestamp)
+    .execute();
+  await db.schema.createIndex('eam_workflows_item').on('eam_workflows').columns(['item_id']).execute();
+}
+
 /** Tables of External API Management and the event-situation emulator (prefix `eam_`). */
 export const eamMigrations: MigrationSet = {
   name: 'sandbox_eam',
-  migrations: { '0001_initial': { up: initial } },
+  migrations: { '0001_initial': { up: initial }, '0002_workflows': { up: workflows } },
 };

@@ -9,6 +9,7 @@ import { compiledMapping } from './mappings.js';
 import { deliverySpec, newDelivery, type TenantPayload } from './push/engine.js';
 import { type EamRuntime, runtimeFor } from './runtime.js';
 import type { EamAllTables, EamExecutor, EamSituationTable } from './tables.js';
+import { pingWorkflows } from './workflows.js';
 
 /** Event situation ratings (reference §4.4: switch cases FATAL, ERROR, WARNING, INFO). */
 export const RATINGS = ['FATAL', 'ERROR', 'WARNING', 'INFO'] as const;
@@ -373,7 +374,10 @@ export async function pingTickets(runtime: EamRuntime, situationId?: string): Pr
 
 export async function pingTickJob(payload: TenantPayload): Promise<void> {
   const runtime = runtimeFor(payload.tenant);
-  if (runtime) await pingTickets(runtime);
+  if (!runtime) return;
+  await pingTickets(runtime);
+  // Workflows share the ticket refresh schedule (`pingIntervalSeconds`).
+  await pingWorkflows(runtime);
 }
 
 // Event actions: "Create Ticket" reactions configured per event (seed steps 25-28).

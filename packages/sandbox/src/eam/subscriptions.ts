@@ -8,7 +8,7 @@ import type { EamRuntime } from './runtime.js';
 import type { EamExecutor, EamSubscriptionTable } from './tables.js';
 
 /** Resource types a subscription can manage (reference §4.3; FEATURE is emulator-only). */
-export const SUBSCRIPTION_RESOURCE_TYPES = ['FEATURE', 'TASK', 'EVENT-SITUATION'] as const;
+export const SUBSCRIPTION_RESOURCE_TYPES = ['FEATURE', 'TASK', 'EVENT-SITUATION', 'WORKFLOW'] as const;
 export type SubscriptionResourceType = (typeof SUBSCRIPTION_RESOURCE_TYPES)[number];
 export const SUBSCRIPTION_TYPES = ['BUILT_IN', 'EXTERNAL'] as const;
 

@@ -161,6 +161,29 @@ export type EamEventActionTable = {
   created_at: number;
 };
 
+export type EamWorkflowSettingTable = {
+  project_id: string;
+  workflow_type: string;
+  subscription_id: string;
+  created_at: number;
+};
+
+export type EamWorkflowTable = {
+  id: string;
+  workflow_type: string;
+  project_id: string;
+  item_id: string;
+  /** The item as the change messages carry it under `item`, frozen at start. */
+  item: unknown;
+  triggered_by: string;
+  subscription_id: string;
+  /** RUNNING until canceled here (CANCELED); the external outcome lives on the link. */
+  status: string;
+  created_at: number;
+  updated_at: number;
+  canceled_at: number | null;
+};
+
 export type EamStateTable = { key: string; value: string };
 
 export type EamTables = {
@@ -177,6 +200,8 @@ export type EamTables = {
   eam_situations: EamSituationTable;
   eam_event_actions: EamEventActionTable;
   eam_state: EamStateTable;
+  eam_workflow_settings: EamWorkflowSettingTable;
+  eam_workflows: EamWorkflowTable;
 };
 
 /** The module's tables plus the Cloud ALM core it reads (events, projects, features, tasks). */

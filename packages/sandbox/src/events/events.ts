@@ -7,7 +7,7 @@ import type { EventTable, SandboxExecutor, SandboxTables } from '../store/tables
 /** Advisory lock id serialising writers of `sandbox_events` on PostgreSQL (any fixed number). */
 const EVENT_STREAM_LOCK = 0x63616c6d;
 
-export type ResourceType = 'FEATURE' | 'TASK' | 'EVENT-SITUATION';
+export type ResourceType = 'FEATURE' | 'TASK' | 'EVENT-SITUATION' | 'WORKFLOW';
 export type EventType =
   | 'FEATURE.CREATED'
   | 'FEATURE.UPDATED'
@@ -18,7 +18,11 @@ export type EventType =
   | 'EVENT-SITUATION.CREATED'
   | 'EVENT-SITUATION.UPDATED'
   | 'EVENT-SITUATION.CLOSED'
-  | 'EVENT-SITUATION.DELETED';
+  | 'EVENT-SITUATION.DELETED'
+  // Written by the workflow simulator in src/eam/workflows (PING is only sent, never stored).
+  | 'WORKFLOW.STARTED'
+  | 'WORKFLOW.PING'
+  | 'WORKFLOW.CANCELED';
 
 /**
  * One change, as Cloud ALM's push API would describe it (reference §8): the resource exactly as
