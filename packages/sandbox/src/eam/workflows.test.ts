@@ -76,10 +76,7 @@ describe.each(testEngines)('feature approval workflows to SAP Build (%s)', (engi
       }),
     );
     const content = JSON.parse(await readFile(MAPPING_FILE, 'utf8')) as SharedMapping;
-    // The file's paths end in "/?environmentId=…" (a trailing slash before the query); the SAP
-    // Build emulator answers 404 to `workflow-instances/`, so the slash goes, the query stays.
-    for (const operation of content.eventTypeMapping.operationMappings)
-      if (operation.path) operation.path = operation.path.replace('/?', '?');
+    // Used exactly as SAP ships it, trailing slash before `?environmentId=` included.
     const mapping = await ok<Mapping>(
       await h.admin('/eam/mappings', {
         method: 'POST',

@@ -47,21 +47,31 @@ export async function registerSapBuildRoutes(app: HttpApp, runtime: SapBuildRunt
       });
 
       const caller = (request: FastifyRequest) => authenticate(runtime, request.headers.authorization);
-      scope.post(BASE, { schema: { hide: true } }, async (request, reply) => {
-        const clientId = await caller(request);
-        return reply.status(201).send(render(await startInstance(db, request.body, clientId, ctx.now())));
-      });
-      scope.get(BASE, { schema: { hide: true } }, async (request) => {
-        await caller(request);
-        const query = request.query as Record<string, string | undefined>;
-        return (await listInstances(db, { definitionId: query.definitionId, status: query.status })).map(
-          render,
-        );
-      });
-      scope.get<InstanceParams>(`${BASE}/:id`, { schema: { hide: true } }, async (request) => {
-        await caller(request);
-        return render(await findInstance(db, request.params.id));
-      });
+      // SAP's own mappings add a trailing slash before the query (`workflow-instances/?environmentId=…`).
+      for (const collection of [BASE, `${BASE}/`]) {
+        scope.post(collection, { schema: { hide: true } }, async (request, reply) => {
+          const clientId = await caller(request);
+          return reply.status(201).send(render(await startInstance(db, request.body, clientId, ctx.now())));
+        });
+        scope.get(collection, { schema: { hide: true } }, async (request) => {
+          await caller(request);
+          const query = request.query as Record<string, string | undefined>;
+          return (await listInstances(db, { definitionId: query.definitionId, status: query.status })).map(
+            render,
+          );
+        });
+      }
+      for (const instance of [`${BASE}/:id`, `${BASE}/:id/`]) {
+        scope.get<InstanceParams>(instance, { schema: { hide: true } }, async (request) => {
+          await caller(request);
+          return render(await findInstance(db, request.params.id));
+        });
+        scope.patch<InstanceParams>(instance, { schema: { hide: true } }, async (request, reply) => {
+          await caller(request);
+          await patchInstance(db, request.params.id, request.body, ctx.now());
+          return reply.status(204).send();
+        });
+      }
       scope.get<InstanceParams>(`${BASE}/:id/outputs`, { schema: { hide: true } }, async (request) => {
         await caller(request);
         return outputsOf(db, request.params.id);
@@ -69,11 +79,6 @@ export async function registerSapBuildRoutes(app: HttpApp, runtime: SapBuildRunt
       scope.get<InstanceParams>(`${BASE}/:id/context`, { schema: { hide: true } }, async (request) => {
         await caller(request);
         return readJson((await findInstance(db, request.params.id)).context);
-      });
-      scope.patch<InstanceParams>(`${BASE}/:id`, { schema: { hide: true } }, async (request, reply) => {
-        await caller(request);
-        await patchInstance(db, request.params.id, request.body, ctx.now());
-        return reply.status(204).send();
       });
     },
     { prefix: '/sap-build' },
