@@ -1,6 +1,9 @@
-import { hubMigrationSets } from '@calmhub/hub';
-import { prepareTemplateDatabase, testDatabaseUrl } from '@calmhub/platform/testing';
-import { sandboxMigrationSets } from '@calmhub/sandbox';
+// Imported by relative path, not as `@calmhub/hub` / `@calmhub/sandbox`: global setup must work on a
+// fresh clone with no `dist/`. Their own `@calmhub/*` imports resolve to sources through the
+// `calmhub-source` condition that vitest.config.ts gives the `__vitest__` environment.
+import { hubMigrationSets } from '../packages/hub/src/store/migrations.js';
+import { prepareTemplateDatabase, testDatabaseUrl } from '../packages/platform/src/testing/index.js';
+import { sandboxMigrationSets } from '../packages/sandbox/src/app/start-sandbox.js';
 
 /** Migrates the PostgreSQL template database once per run; test files clone it. */
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {

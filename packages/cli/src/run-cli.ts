@@ -1,12 +1,30 @@
 import { ConfigError } from '@calmhub/platform';
 import type { Command, Io } from './commands/command.js';
+import { credentialsCommand } from './commands/credentials.js';
+import { integrationsCommand } from './commands/integrations.js';
 import { mappingCommand } from './commands/mapping.js';
 import { migrateCommand } from './commands/migrate.js';
+import { projectsCommand } from './commands/projects.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { serveCommand } from './commands/serve.js';
+import { tenantsCommand } from './commands/tenants.js';
+import { tokensCommand } from './commands/tokens.js';
+import { usersCommand } from './commands/users.js';
+import { UsageError } from './usage-error.js';
 import { CLI_VERSION } from './version.js';
 
-const COMMANDS: Command[] = [serveCommand, migrateCommand, sandboxCommand, mappingCommand];
+const COMMANDS: Command[] = [
+  serveCommand,
+  migrateCommand,
+  tokensCommand,
+  tenantsCommand,
+  usersCommand,
+  projectsCommand,
+  credentialsCommand,
+  integrationsCommand,
+  sandboxCommand,
+  mappingCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -58,4 +76,4 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   }
 }
 
-export class UsageError extends Error {}
+export { UsageError };

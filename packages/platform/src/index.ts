@@ -4,6 +4,7 @@ export { AppError, codeForStatus, ERROR_CODES, ERROR_STATUS, type ErrorCode } fr
 export {
   closeWithin,
   createHttpApp,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   ErrorResponse,
   type HttpApp,
   type HttpAppOptions,
@@ -28,7 +29,33 @@ export {
   type WorkerOptions,
 } from './jobs/worker.js';
 export { type Service, startService } from './lifecycle/service.js';
-export { createLogger, type Logger, REDACT_PATHS, redactUrl } from './logging/logger.js';
+export { describeStartFailure } from './lifecycle/start-failure.js';
+export { createLogger, type Logger, REDACT_PATHS } from './logging/logger.js';
+export {
+  isSecretName,
+  LOG_MASK,
+  OUTBOUND_MASK,
+  redactHeaders,
+  redactOutboundUrl,
+  redactRequestUrl,
+} from './logging/redact.js';
+export {
+  type ClassifiedFailure,
+  classifyFailure,
+  errorMessage,
+  type FailureKind,
+  isRetryableStatus,
+} from './outbound/classify.js';
+export { retryAfterMs } from './outbound/retry-after.js';
+export { type CachedToken, TokenCache, usableUntil } from './outbound/token-cache.js';
+export {
+  constantTimeEqual,
+  createSecretBox,
+  MASTER_KEY_BYTES,
+  parseMasterKey,
+  readOrCreateKeyFile,
+  type SecretBox,
+} from './secrets/secret-box.js';
 export {
   type ColumnTypes,
   columnTypes,

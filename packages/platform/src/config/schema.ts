@@ -64,6 +64,28 @@ export const ConfigSchema = Type.Object(
       default: 10,
       description: 'Attempts before a job is marked dead (per-job value wins).',
     }),
+    publicUrl: Type.String({
+      default: '',
+      pattern: '^(|https?://[^\\s?#]+)$',
+      description:
+        'Base URL under which Cloud ALM and browsers reach the hub (webhook URLs are built on it). Empty: the listening address.',
+    }),
+    masterKey: Type.String({
+      default: '',
+      pattern: '^(|[A-Za-z0-9+/_-]{43}=?)$',
+      description:
+        'Base64 of the 32-byte key that encrypts stored secrets. Empty: the key file master.key in the data directory, created on first start (mode 0600).',
+    }),
+    adminEmail: Type.String({
+      default: 'admin@localhost',
+      minLength: 3,
+      description: 'E-mail of the admin user the first start creates, with the first API token.',
+    }),
+    outboundTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 30_000,
+      description: 'Timeout of one call to Cloud ALM or another remote system, token requests included.',
+    }),
     shutdownTimeoutMs: Type.Integer({
       minimum: 0,
       default: 10_000,

@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../logging/logger.js';
-import { closeWithin, createHttpApp, type HttpApp } from './create-http-app.js';
+import { closeWithin, createHttpApp, type HttpApp, type HttpAppOptions } from './create-http-app.js';
 
 class MemoryLog extends Writable {
   lines: string[] = [];
@@ -23,8 +23,9 @@ describe('HTTP skeleton', () => {
   const log = new MemoryLog();
   let ready = true;
 
-  async function start() {
+  async function start(extra: Partial<HttpAppOptions> = {}) {
     app = await createHttpApp({
+      ...extra,
       logger: createLogger('info', log),
       title: 'test',
       version: '1.2.3',
@@ -207,6 +208,65 @@ describe('HTTP skeleton', () => {
     expect(text).toContain('projectId=p1');
     for (const secret of ['webhook-secret-value', 'token-value-xyz', 'shh-client', 'shh-pass'])
       expect(text).not.toContain(secret);
+  });
+
+  it('masks secret-named query parameters however their names are encoded', async () => {
+    await start();
+    const query = [
+      'client%5Fsecret=s1',
+      'secret%4Bey=s2',
+      'Client+Secret=s3',
+      'CLIENT_SECRET=s4',
+      'access%255Ftoken=s5',
+      'pass%77ord=s6',
+      'api-key=s7',
+      'projectId=p1',
+    ].join('&');
+    await fetch(`${base}/log-secret?${query}`);
+    const line = log.lines.find((l) => l.includes('client%5Fsecret'));
+    expect(line).toBeDefined();
+    expect(line).toContain('projectId=p1');
+    expect(line).toContain('client%5Fsecret=[REDACTED]');
+    for (const secret of ['s1', 's2', 's3', 's4', 's5', 's6', 's7']) expect(line).not.toContain(`=${secret}`);
+  });
+
+  /** Opens a raw socket, writes `text`, and resolves with what came back once the server closed it. */
+  function rawExchange(text: string): Promise<{ response: string; elapsedMs: number }> {
+    const port = Number(new URL(base).port);
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(text));
+      let response = '';
+      socket.on('data', (chunk) => (response += chunk));
+      socket.on('close', () => resolve({ response, elapsedMs: Date.now() - started }));
+      socket.on('error', reject);
+    });
+  }
+
+  it('answers 408 and closes the socket when a client stalls in the body', async () => {
+    await start({ requestTimeoutMs: 300 });
+    const { response, elapsedMs } = await rawExchange(
+      'POST /things HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"nam',
+    );
+    expect(response).toMatch(/^HTTP\/1.1 408 /);
+    expect(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)).error.message).toMatch(
+      /not received in time/,
+    );
+    expect(elapsedMs).toBeGreaterThanOrEqual(250);
+    expect(elapsedMs).toBeLessThan(2000);
+  });
+
+  it('answers 408 when a client stalls in the headers', async () => {
+    await start({ requestTimeoutMs: 300 });
+    const { response, elapsedMs } = await rawExchange('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    expect(response).toMatch(/^HTTP\/1.1 408 /);
+    expect(elapsedMs).toBeLessThan(2000);
+  });
+
+  it('applies a 30 s request timeout by default', async () => {
+    await start();
+    expect(app.server.requestTimeout).toBe(30_000);
+    expect(app.server.headersTimeout).toBe(30_000);
   });
 
   it('finishes in-flight requests on close and refuses new ones', async () => {

@@ -30,7 +30,16 @@ export interface HttpAppOptions {
   /** Throws when the service cannot serve (store down, migrations missing). */
   readiness: () => Promise<void>;
   bodyLimitBytes?: number;
+  /**
+   * Longest a client may take to send a whole request, headers and body (default 30 000; 0: no
+   * limit). A client that announces a body and stalls gets a 408 and its socket is closed, instead
+   * of holding the connection open indefinitely. Headers must arrive within the same time
+   * (at most Node's 60 s default).
+   */
+  requestTimeoutMs?: number;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -52,9 +61,23 @@ export const ErrorResponse = Type.Object(
  * /api/docs (assets served locally), /healthz and /readyz.
  */
 export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
+  const requestTimeout = Math.max(0, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes ?? 10 * 1024 * 1024,
+    // Fastify's default (0) switches off Node's request timeout altogether. Node enforces it
+    // from a periodic sweep (every 30 s by default), so the sweep runs often enough for the
+    // timeout to hold to within a quarter of itself (at most 1 s late).
+    requestTimeout,
+    ...(requestTimeout > 0
+      ? {
+          http: {
+            requestTimeout,
+            headersTimeout: Math.min(60_000, requestTimeout),
+            connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(requestTimeout / 4))),
+          },
+        }
+      : {}),
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -70,13 +93,24 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         .status(status)
         .send(errorBody(codeForStatus(status), error.message, request.id));
     },
-    // Requests Node's parser rejects (oversized headers, garbage) never reach Fastify.
+    // Requests Node's parser rejects (oversized headers, garbage) never reach Fastify, nor do
+    // requests that time out (ERR_HTTP_REQUEST_TIMEOUT, even when the handler already runs).
     clientErrorHandler: (error, socket) => {
-      if (!socket.writable) return;
-      const status = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      const body = JSON.stringify(errorBody(codeForStatus(status), error.message, randomUUID()));
+      // As Node does: answer only if no response has started on this socket, then close it.
+      const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+      if (!socket.writable || inFlight?.headersSent) {
+        socket.destroy();
+        return;
+      }
+      const code = (error as { code?: string }).code;
+      const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[
+        status
+      ];
+      const message = status === 408 ? 'The request was not received in time' : error.message;
+      const body = JSON.stringify(errorBody(codeForStatus(status), message, randomUUID()));
       socket.end(
-        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `HTTP/1.1 ${status} ${reason}\r\n` +
           `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       );
     },

@@ -1,15 +1,9 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { LOG_MASK, redactRequestUrl } from './redact.js';
 
 export type { Logger };
 
-/** Query parameters whose values are credentials (Cloud ALM webhooks carry `secretKey` in the URL). */
-const SECRET_QUERY_PARAMS =
-  /([?&](?:secretKey|secret|client_secret|clientSecret|access_token|token|password)=)[^&#]*/gi;
-
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY_PARAMS, '$1[REDACTED]');
-}
-
+/** Secret-named fields pino redacts wherever they appear (URLs and headers: `redact.ts`). */
 const SECRET_FIELDS = [
   'clientSecret',
   'client_secret',
@@ -41,13 +35,13 @@ export const REDACT_PATHS = [
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level,
-    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    redact: { paths: REDACT_PATHS, censor: LOG_MASK },
     serializers: {
       req(req: { id?: string; method?: string; url?: string; hostname?: string; ip?: string }) {
         return {
           id: req.id,
           method: req.method,
-          url: req.url ? redactUrl(req.url) : req.url,
+          url: req.url ? redactRequestUrl(req.url) : req.url,
           hostname: req.hostname,
           remoteAddress: req.ip,
         };

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -80,7 +80,10 @@ function createPostgresStore(connectionString: string, max: number): Store {
 }
 
 function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:' && file !== '') {
+    mkdirSync(dirname(file), { recursive: true });
+    createPrivateFile(file);
+  }
   const database = new SqliteDatabase(file);
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${synchronous}`);
@@ -97,6 +100,27 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Creates the database file empty with mode 0600 (the store holds sealed secrets and personal
+ * data), before SQLite would create it with 0644. SQLite gives the -wal and -shm files the mode
+ * of the database file. An existing file keeps its mode.
+ */
+function createPrivateFile(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EEXIST') return;
+    throw error;
+  }
+  try {
+    // Exactly 0600 whatever the umask.
+    fchmodSync(fd, 0o600);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -26,11 +26,18 @@ import { CalmError } from '../shared/errors.js';
 import { registerAdminScope } from './admin-scope.js';
 import { registerServiceKeyRoute } from './service-key-route.js';
 import '../shared/fastify-schema.js';
-import { randomUUID } from 'node:crypto';
-import { toTransport } from '../features/entities.js';
+import { registerTeamAdminRoutes } from '../projects/teams.js';
 import { isGuid } from '../shared/ids.js';
 import { setMeta } from '../store/meta.js';
 import type { SandboxExecutor } from '../store/tables.js';
+import {
+  createTransport,
+  listTransports,
+  releaseTransport,
+  TransportCreateBody,
+  TransportPatchBody,
+  updateTransport,
+} from '../transports/release.js';
 import {
   ClientPatchBody,
   ClientSchema,
@@ -42,8 +49,6 @@ import {
   SettingsPatch,
   SettingsSchema,
   TransitionsSchema,
-  TransportBody,
-  TransportPatch,
 } from './schemas.js';
 
 export interface AdminOptions {
@@ -469,74 +474,46 @@ export async function registerAdminRoutes(
         return reply.status(204).send();
       },
     );
-    scope.get('/transports', { schema: { ...tag('links'), summary: 'List transports' } }, async () =>
-      (await ctx.db.selectFrom('sandbox_transports').selectAll().orderBy('created_at').execute()).map(
-        toTransport,
-      ),
+    // Transports as CTS/cTMS registers them; a release also reaches the modules (CTMS export).
+    scope.get(
+      '/transports',
+      { schema: { ...tag('links'), summary: 'List transports with their object lists' } },
+      async () => listTransports(ctx.db),
     );
     scope.post(
       '/transports',
       {
         schema: {
           ...tag('links'),
-          summary: 'Register a transport (as CTS/cTMS would)',
-          body: TransportBody,
+          summary: 'Register a transport (as CTS/cTMS would); status released releases it at once',
+          body: TransportCreateBody,
         },
       },
-      async (request, reply) => {
-        const now = ctx.now();
-        const existing = await ctx.db
-          .selectFrom('sandbox_transports')
-          .select('uuid')
-          .where('transport_id', '=', request.body.transportId)
-          .executeTakeFirst();
-        if (existing) throw new CalmError(409, `Transport ${request.body.transportId} already exists`);
-        const row = {
-          uuid: randomUUID(),
-          transport_id: request.body.transportId,
-          description: request.body.description ?? null,
-          owner: request.body.owner ?? null,
-          status: request.body.status ?? 'modifiable',
-          source_system: request.body.sourceSystem ?? null,
-          target_system: request.body.targetSystem ?? null,
-          created_at: now,
-          modified_at: now,
-        };
-        await ctx.db.insertInto('sandbox_transports').values(row).execute();
-        return reply.status(201).send(toTransport(row));
-      },
+      async (request, reply) => reply.status(201).send(await createTransport(ctx, request.body)),
     );
     scope.patch(
       '/transports/:uuid',
       {
         schema: {
           ...tag('links'),
-          summary: 'Change a transport (e.g. release it)',
+          summary: 'Change a transport; status released releases it (exported to CTMS)',
           params: FeatureParams,
-          body: TransportPatch,
+          body: TransportPatchBody,
         },
       },
-      async (request) => {
-        const row = isGuid(request.params.uuid)
-          ? await ctx.db
-              .selectFrom('sandbox_transports')
-              .selectAll()
-              .where('uuid', '=', request.params.uuid.toLowerCase())
-              .executeTakeFirst()
-          : undefined;
-        if (!row) throw new CalmError(404, `Transport ${request.params.uuid} not found`);
-        const body = request.body;
-        const patch = {
-          ...(body.description !== undefined ? { description: body.description } : {}),
-          ...(body.owner !== undefined ? { owner: body.owner } : {}),
-          ...(body.status !== undefined ? { status: body.status } : {}),
-          ...(body.sourceSystem !== undefined ? { source_system: body.sourceSystem } : {}),
-          ...(body.targetSystem !== undefined ? { target_system: body.targetSystem } : {}),
-          modified_at: ctx.now(),
-        };
-        await ctx.db.updateTable('sandbox_transports').set(patch).where('uuid', '=', row.uuid).execute();
-        return toTransport({ ...row, ...patch });
+      async (request) => updateTransport(ctx, request.params.uuid, request.body),
+    );
+    scope.post(
+      '/transports/:uuid/release',
+      {
+        schema: {
+          ...tag('links'),
+          summary:
+            'Release a transport as its ABAP system would: attached features change, CTMS queues it in the node after the source system',
+          params: FeatureParams,
+        },
       },
+      async (request) => releaseTransport(ctx, request.params.uuid),
     );
     scope.post(
       '/features/:uuid/transports',
@@ -587,6 +564,9 @@ export async function registerAdminRoutes(
         return reply.status(204).send();
       },
     );
+
+    // Project teams and their roles (made in the Cloud ALM UI; read and staffed through the API)
+    registerTeamAdminRoutes(scope, ctx);
 
     // Change events
     scope.get(

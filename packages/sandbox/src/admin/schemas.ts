@@ -100,6 +100,7 @@ export const FaultRuleBody = Type.Object(
       Type.Literal('latency'),
       Type.Literal('reset'),
       Type.Literal('token-expiry'),
+      Type.Literal('lost-response'),
     ]),
     status: Type.Optional(Type.Integer({ minimum: 400, maximum: 599 })),
     rate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import type { JobQueue, Logger, Store } from '@calmhub/platform';
-import type { SecretBox } from '../auth/secret-box.js';
+import type { JobQueue, Logger, SecretBox, Store } from '@calmhub/platform';
 import type { FaultInjector } from '../faults/fault-injector.js';
+import type { RequestLog } from '../request-log/request-log.js';
 import type { SandboxDb } from '../store/tables.js';
 
 /** Behaviour the reference marks INFERRED: adjustable at start and through the admin API. */
@@ -46,6 +46,8 @@ export interface SandboxContext {
   keys: SigningKeys;
   secrets: SecretBox;
   faults: FaultInjector;
+  /** Calls per method and route since the last reset (`/admin/request-log`), in memory. */
+  requestLog: RequestLog;
   /** Tokens issued before these instants (epoch ms) are treated as expired; `*` for all clients. */
   tokenNotBefore: Map<string, number>;
   /** Called after every committed change event; the durable copy is in `sandbox_events`. */

@@ -1,5 +1,8 @@
 import type { HttpApp, JobHandler, MigrationSet } from '@calmhub/platform';
 import type { FastifyRequest } from 'fastify';
+import type { Transaction } from 'kysely';
+import type { SandboxTables } from '../store/tables.js';
+import type { ReleasedTransport } from '../transports/release.js';
 import type { SandboxContext } from './context.js';
 
 /**
@@ -36,6 +39,17 @@ export interface SandboxModule {
    * as file name -> content; they land in `<data>/sandbox/` with owner-only permissions.
    */
   files?(ctx: SandboxContext): Promise<Record<string, string>>;
+  /**
+   * Cloud ALM hook: a transport was released (admin API or UI), as when an ABAP system exports a
+   * request. Runs inside the releasing transaction (`trx`, which also reaches the module's own
+   * tables), so the release and whatever the module makes of it commit together; throwing
+   * rolls the release back, so a module that cannot act should log and return.
+   */
+  onTransportReleased?(
+    ctx: SandboxContext,
+    trx: Transaction<SandboxTables>,
+    transport: ReleasedTransport,
+  ): Promise<void>;
   /** Adds this module's share of `--seed demo`, after the Cloud ALM demo project exists. */
   seedDemo?(ctx: SandboxContext): Promise<void>;
 }

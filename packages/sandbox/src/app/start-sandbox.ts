@@ -5,6 +5,7 @@ import {
   createHttpApp,
   createJobQueue,
   createLogger,
+  createSecretBox,
   createStore,
   JobWorker,
   jobsMigrations,
@@ -12,6 +13,7 @@ import {
   type MigrationSet,
   migrateToLatest,
   pendingMigrations,
+  readOrCreateKeyFile,
   type Store,
 } from '@calmhub/platform';
 import formbody from '@fastify/formbody';
@@ -27,20 +29,24 @@ import {
 } from '../auth/clients.js';
 import { loadSigningKeys } from '../auth/keys.js';
 import { registerAuthRoutes } from '../auth/routes.js';
-import { createSecretBox } from '../auth/secret-box.js';
 import type { SandboxEvent } from '../events/events.js';
 import { FaultInjector, type FaultRuleInput } from '../faults/fault-injector.js';
 import { registerFaultHook } from '../faults/hook.js';
 import { DEFAULT_FEATURE_TRANSITIONS } from '../features/catalog.js';
 import { registerFeatureRoutes } from '../features/routes.js';
 import { registerProjectRoutes } from '../projects/routes.js';
+import { RequestLog, useRequestLog } from '../request-log/request-log.js';
+import { registerRequestLogAdmin } from '../request-log/routes.js';
 import { ensureStandardData, type SeedResult, seedDemo, seedLarge } from '../seed/seed.js';
+import { PersistedSettings, persistSettingsOnChange } from '../settings/persisted.js';
 import { getMeta, setMeta } from '../store/meta.js';
 import { sandboxMigrations } from '../store/migrations.js';
 import type { SandboxTables } from '../store/tables.js';
 import { registerTaskRoutes } from '../tasks/routes.js';
 import { registerWebPage } from '../web/page.js';
+import { registerBodyChecks } from './body-checks.js';
 import type { SandboxContext, SandboxSettings } from './context.js';
+import { registerMethodNotAllowed } from './method-not-allowed.js';
 import { SANDBOX_MODULES } from './modules.js';
 
 export const DEFAULT_SANDBOX_PORT = 4100;
@@ -91,6 +97,8 @@ export interface SandboxOptions {
   now?: () => number;
   /** Called after each committed change event (the durable copy is in the store). */
   onEvent?: (event: SandboxEvent) => void;
+  /** Called for every route as it is registered (tests enumerate the routes with it). */
+  onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
 
 export interface Sandbox {
@@ -127,14 +135,8 @@ function writePrivate(path: string, content: string): void {
 function masterKey(options: SandboxOptions): Buffer {
   // Without a persistent store there is nothing to unseal later, so a fresh key will do.
   if (!options.dataDir || (options.memory && !options.databaseUrl)) return randomBytes(32);
-  const path = join(sandboxDir(options.dataDir), 'master.key');
-  if (existsSync(path)) {
-    const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
-    if (key.length === 32) return key;
-  }
-  const key = randomBytes(32);
-  writePrivate(path, key.toString('base64'));
-  return key;
+  // Created 0600 and exclusively (two sandboxes starting on one data directory share one key).
+  return readOrCreateKeyFile(join(sandboxDir(options.dataDir), 'master.key'));
 }
 
 function adminTokenFor(options: SandboxOptions): string {
@@ -199,12 +201,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       keys,
       secrets,
       faults: new FaultInjector(options.faults ?? []),
+      requestLog: new RequestLog(options.now ?? Date.now),
       // Survives restarts, like a revocation would on XSUAA.
       tokenNotBefore: new Map(
         Object.entries(JSON.parse((await getMeta(db, 'token_not_before')) ?? '{}') as Record<string, number>),
       ),
       onEvent: options.onEvent,
     };
+    // Settings, matrix and fault rules changed at runtime come back from the store; explicit start
+    // options win over them for this run (and are written once something changes at runtime).
+    const persistedSettings = new PersistedSettings(ctx);
+    await persistedSettings.load();
+    if (options.settings) Object.assign(ctx.settings, structuredClone(options.settings));
+    if (options.faults) ctx.faults.replace(options.faults);
+    persistedSettings.markSaved();
 
     const seeded: Sandbox['seeded'] = {};
     if (options.seed === 'demo') {
@@ -231,13 +241,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         if (pending.length > 0) throw new Error(`migrations not applied: ${pending.join(', ')}`);
       },
     });
+    const onRoute = options.onRoute;
+    if (onRoute) app.addHook('onRoute', (route) => onRoute({ method: route.method, url: route.url }));
     await app.register(formbody);
+    useRequestLog(app, ctx.requestLog);
+    persistSettingsOnChange(app, persistedSettings);
+    registerBodyChecks(app);
     registerFaultHook(app, ctx);
+    // Before any service: its hook must reach every service's not-found handling.
+    registerMethodNotAllowed(app, ctx);
     registerAuthRoutes(app, ctx);
     await registerProjectRoutes(app, ctx);
     await registerTaskRoutes(app, ctx);
     await registerFeatureRoutes(app, ctx);
     await registerAdminRoutes(app, ctx, { adminToken, tenantId });
+    await registerAdminScope(app, adminToken, (scope) => registerRequestLogAdmin(scope, ctx.requestLog));
     for (const module of SANDBOX_MODULES) {
       await module.register?.(app, ctx);
       const registerAdmin = module.registerAdmin;

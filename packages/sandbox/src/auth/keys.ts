@@ -1,9 +1,9 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import type { SecretBox } from '@calmhub/platform';
 import { exportJWK } from 'jose';
 import type { SigningKeys } from '../app/context.js';
 import { getMeta, setMeta } from '../store/meta.js';
 import type { SandboxDb } from '../store/tables.js';
-import type { SecretBox } from './secret-box.js';
 
 const META_KEY = 'signing_key';
 

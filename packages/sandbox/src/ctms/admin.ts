@@ -9,15 +9,22 @@ import {
   createRoute,
   enqueueAbapTransport,
   listAbapTransports,
-  listNodes,
+  listAdminNodes,
   listRoutes,
   listTransportRequests,
   setImportFailure,
+  updateNode,
   upsertAbapTransport,
 } from './service.js';
 
 const tag = { tags: ['ctms'], description: 'Requires `Authorization: Bearer <admin token>`.' };
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.-]+$' });
+const System = Type.String({
+  minLength: 1,
+  maxLength: 40,
+  pattern: '^[A-Za-z0-9_.-]+$',
+  description: 'The ABAP system behind the node (e.g. S4D): transports released there are exported from it',
+});
 
 const SettingsBody = Type.Object(
   { importDurationMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })) },
@@ -38,6 +45,15 @@ const NodeBody = Type.Object(
     forwardMode: Type.Optional(Type.Union(FORWARD_MODES.map((mode) => Type.Literal(mode)))),
     uploadAllowed: Type.Optional(Type.Boolean()),
     virtual: Type.Optional(Type.Boolean()),
+    system: Type.Optional(System),
+  },
+  { additionalProperties: false },
+);
+const NodePatch = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    forwardMode: Type.Optional(Type.Union(FORWARD_MODES.map((mode) => Type.Literal(mode)))),
+    system: Type.Optional(Type.Union([System, Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -105,11 +121,26 @@ export function registerCtmsAdmin(scope: HttpApp, ctx: SandboxContext): void {
       return { ...settings };
     },
   );
-  scope.get('/nodes', { schema: { ...tag, summary: 'Transport nodes' } }, async () => listNodes(ctx));
+  scope.get('/nodes', { schema: { ...tag, summary: 'Transport nodes' } }, async () => listAdminNodes(ctx));
   scope.post(
     '/nodes',
     { schema: { ...tag, summary: 'Create a transport node', body: NodeBody } },
     async (request, reply) => reply.status(201).send(await createNode(ctx, request.body)),
+  );
+  scope.patch<{
+    Params: { name: string };
+    Body: { description?: string; forwardMode?: string; system?: string | null };
+  }>(
+    '/nodes/:name',
+    {
+      schema: {
+        ...tag,
+        summary: "Change a node's description, forward mode or ABAP system",
+        params: Type.Object({ name: Name }),
+        body: NodePatch,
+      },
+    },
+    async (request) => updateNode(ctx, request.params.name, request.body),
   );
   scope.get('/routes', { schema: { ...tag, summary: 'Transport routes' } }, async () => listRoutes(ctx));
   scope.post(

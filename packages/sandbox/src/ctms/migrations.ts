@@ -111,8 +111,16 @@ async function initial({ db, types }: MigrationContext): Promise<void> {
     .execute();
 }
 
+/**
+ * The ABAP system a node stands for (`S4D`, `S4Q`…): a transport released in that system is
+ * exported into the queues that follow the node.
+ */
+async function nodeSystems({ db }: MigrationContext): Promise<void> {
+  await db.schema.alterTable('ctms_nodes').addColumn('system_id', 'text').execute();
+}
+
 /** Tables of the Cloud Transport Management emulator, tracked in `calmhub_sandbox_ctms_migrations`. */
 export const ctmsMigrations: MigrationSet = {
   name: 'sandbox_ctms',
-  migrations: { '0001_initial': { up: initial } },
+  migrations: { '0001_initial': { up: initial }, '0002_node_systems': { up: nodeSystems } },
 };

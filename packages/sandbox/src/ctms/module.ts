@@ -5,7 +5,8 @@ import { defaultCtmsServiceKey } from './keys.js';
 import { ctmsMigrations } from './migrations.js';
 import { registerCtmsRoutes } from './routes.js';
 import { seedCtmsDemo } from './seed.js';
-import { finishImport, IMPORT_JOB, type ImportJob } from './service.js';
+import { exportAbapRequest, finishImport, IMPORT_JOB, type ImportJob } from './service.js';
+import type { CtmsExecutor } from './tables.js';
 
 /** SAP Cloud Transport Management (CTMS) REST API v2 under `/ctms/v2`, admin under `/admin/ctms`. */
 export const ctmsModule: SandboxModule = {
@@ -30,4 +31,24 @@ export const ctmsModule: SandboxModule = {
     'ctms-service-key.json': `${JSON.stringify(await defaultCtmsServiceKey(ctx), null, 2)}\n`,
   }),
   seedDemo: seedCtmsDemo,
+  // An ABAP system connected to CTMS exports what it releases: the request joins the import
+  // queues that follow the node standing for its source system, in the releasing transaction.
+  async onTransportReleased(ctx, trx, transport) {
+    if (!transport.sourceSystem) return;
+    // The same transaction, typed for this module's tables.
+    const db = trx as unknown as CtmsExecutor;
+    const result = await exportAbapRequest(db, transport.releasedAt, {
+      number: transport.transportId,
+      description: transport.description ?? transport.transportId,
+      owner: transport.owner ?? 'sandbox',
+      system: transport.sourceSystem,
+      objects: transport.objects,
+    });
+    if (!result) {
+      ctx.logger.info(
+        { transport: transport.transportId, system: transport.sourceSystem },
+        'ctms: no node stands for the source system; the released transport is not exported',
+      );
+    }
+  },
 };

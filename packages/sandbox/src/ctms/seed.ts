@@ -1,8 +1,12 @@
 import { writeJson } from '@calmhub/platform';
 import type { SandboxContext } from '../app/context.js';
 import { DEMO_PROJECT_ID } from '../seed/seed.js';
+import { demoTransportObjects } from '../transports/objects.js';
 import { ctmsDb } from './model.js';
 import type { AbapObject } from './service.js';
+
+/** The ABAP systems behind the demo nodes: transports released in S4D are exported from DEV. */
+export const DEMO_SYSTEMS: Record<string, string> = { DEV: 'S4D', QAS: 'S4Q', PRD: 'S4P' };
 
 /** Queue statuses of a demo feature's transport in QAS and PRD, following the feature's status. */
 const PLACEMENT: Record<string, { QAS?: string; PRD?: string }> = {
@@ -12,23 +16,9 @@ const PLACEMENT: Record<string, { QAS?: string; PRD?: string }> = {
   CONFIRMED: { QAS: 'succeeded', PRD: 'succeeded' },
 };
 
-function slug(title: string): string {
-  return title
-    .toUpperCase()
-    .replace(/[^A-Z0-9]+/g, '_')
-    .replace(/^_|_$/g, '')
-    .slice(0, 18);
-}
-
-/** A plausible object list for a finance feature: a report, a class, a CDS view and customizing. */
+/** A plausible object list for a finance feature (the same one the Cloud ALM demo seed gives its transports). */
 export function demoObjects(title: string): AbapObject[] {
-  const name = slug(title);
-  return [
-    { pgmid: 'R3TR', type: 'PROG', name: `ZFI_${name}` },
-    { pgmid: 'R3TR', type: 'CLAS', name: `ZCL_FI_${name}`.slice(0, 30) },
-    { pgmid: 'R3TR', type: 'DDLS', name: `ZI_FI_${name}`.slice(0, 30) },
-    { pgmid: 'R3TR', type: 'TABU', name: 'T001B' },
-  ];
+  return demoTransportObjects(title);
 }
 
 /**
@@ -44,7 +34,24 @@ export async function seedCtmsDemo(ctx: SandboxContext): Promise<void> {
     .select('id')
     .where('name', '=', 'DEV')
     .executeTakeFirst();
-  if (existing) return;
+  if (existing) {
+    // A landscape seeded before nodes knew their systems gets them now (only where none is set).
+    for (const [name, system] of Object.entries(DEMO_SYSTEMS)) {
+      const taken = await db
+        .selectFrom('ctms_nodes')
+        .select('id')
+        .where('system_id', '=', system)
+        .executeTakeFirst();
+      if (taken) continue;
+      await db
+        .updateTable('ctms_nodes')
+        .set({ system_id: system })
+        .where('name', '=', name)
+        .where('system_id', 'is', null)
+        .execute();
+    }
+    return;
+  }
   const transports = await ctx.db
     .selectFrom('sandbox_transports')
     .innerJoin(
@@ -54,6 +61,7 @@ export async function seedCtmsDemo(ctx: SandboxContext): Promise<void> {
     )
     .innerJoin('sandbox_features', 'sandbox_features.uuid', 'sandbox_transport_references.parent_uuid')
     .select([
+      'sandbox_transports.uuid',
       'sandbox_transports.transport_id',
       'sandbox_transports.description',
       'sandbox_transports.owner',
@@ -65,6 +73,19 @@ export async function seedCtmsDemo(ctx: SandboxContext): Promise<void> {
     .where('sandbox_features.project_id', '=', DEMO_PROJECT_ID)
     .orderBy('sandbox_transports.transport_id')
     .execute();
+  // The Cloud ALM transports carry their object lists; older data may not (then one is made up).
+  const objectRows = await ctx.db
+    .selectFrom('sandbox_transport_objects')
+    .selectAll()
+    .orderBy('transport_uuid')
+    .orderBy('position')
+    .execute();
+  const objectsOf = new Map<string, AbapObject[]>();
+  for (const row of objectRows) {
+    const list = objectsOf.get(row.transport_uuid) ?? [];
+    list.push({ pgmid: row.pgmid, type: row.object_type, name: row.object_name });
+    objectsOf.set(row.transport_uuid, list);
+  }
   const base = Date.parse('2026-03-02T08:00:00Z');
   await db.transaction().execute(async (trx) => {
     const nodes: Record<string, number> = {};
@@ -84,6 +105,7 @@ export async function seedCtmsDemo(ctx: SandboxContext): Promise<void> {
           is_virtual: 0,
           created_at: base,
           changed_at: base,
+          system_id: DEMO_SYSTEMS[name] ?? null,
         })
         .returning('id')
         .executeTakeFirstOrThrow();
@@ -114,7 +136,7 @@ export async function seedCtmsDemo(ctx: SandboxContext): Promise<void> {
           number: transport.transport_id,
           description,
           owner,
-          objects: writeJson(demoObjects(transport.title)),
+          objects: writeJson(objectsOf.get(transport.uuid) ?? demoObjects(transport.title)),
           created_at: transport.created_at,
         })
         .execute();

@@ -86,6 +86,58 @@ export interface NewNode {
   forwardMode?: string | undefined;
   uploadAllowed?: boolean | undefined;
   virtual?: boolean | undefined;
+  /** The ABAP system behind the node (e.g. `S4D`). */
+  system?: string | null | undefined;
+}
+
+/** The admin view of a node: the public fields plus the ABAP system behind it. */
+export function adminNode(row: NodeRow) {
+  return { ...toNode(row), system: row.system_id };
+}
+
+export async function listAdminNodes(ctx: SandboxContext) {
+  const rows = await ctmsDb(ctx).selectFrom('ctms_nodes').selectAll().orderBy('id').execute();
+  return rows.map((row) => adminNode(row));
+}
+
+async function checkSystemFree(db: CtmsExecutor, system: string, nodeId: number | null): Promise<void> {
+  const clash = await db
+    .selectFrom('ctms_nodes')
+    .select(['id', 'name'])
+    .where('system_id', '=', system)
+    .executeTakeFirst();
+  if (clash && Number(clash.id) !== nodeId) {
+    throw new CalmError(409, `System ${system} already belongs to node '${clash.name}'`);
+  }
+}
+
+/** Admin: changes a node's forward mode, description or ABAP system. */
+export async function updateNode(
+  ctx: SandboxContext,
+  name: string,
+  input: {
+    description?: string | undefined;
+    forwardMode?: string | undefined;
+    system?: string | null | undefined;
+  },
+) {
+  checkStorable(input.description ?? '', 'description');
+  const db = ctmsDb(ctx);
+  const node = await nodeByName(db, name);
+  if (input.system) await checkSystemFree(db, input.system, node.id);
+  const changes = {
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(input.forwardMode !== undefined ? { forward_mode: input.forwardMode } : {}),
+    ...(input.system !== undefined ? { system_id: input.system } : {}),
+    changed_at: ctx.now(),
+  };
+  const row = await db
+    .updateTable('ctms_nodes')
+    .set(changes)
+    .where('id', '=', node.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return adminNode(row);
 }
 
 export async function createNode(ctx: SandboxContext, input: NewNode) {
@@ -98,6 +150,7 @@ export async function createNode(ctx: SandboxContext, input: NewNode) {
     .where('name', '=', input.name)
     .executeTakeFirst();
   if (existing) throw new CalmError(409, `Node '${input.name}' already exists`);
+  if (input.system) await checkSystemFree(db, input.system, null);
   const now = ctx.now();
   const row = await db
     .insertInto('ctms_nodes')
@@ -110,10 +163,11 @@ export async function createNode(ctx: SandboxContext, input: NewNode) {
       is_virtual: input.virtual ? 1 : 0,
       created_at: now,
       changed_at: now,
+      system_id: input.system ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  return toNode(row);
+  return adminNode(row);
 }
 
 export async function createRoute(
@@ -490,6 +544,122 @@ export async function enqueueAbapTransport(
     }
     return { transportRequestId: trId, queueEntries: [{ queueId, nodeId: node.id, nodeName: node.name }] };
   });
+}
+
+/** A Cloud ALM transport released in an ABAP system (see `SandboxModule.onTransportReleased`). */
+export interface AbapExport {
+  number: string;
+  description: string;
+  owner: string;
+  system: string;
+  objects: AbapObject[];
+}
+
+/**
+ * What the transport layer does when an ABAP system connected to CTMS releases a request: the
+ * request, with its object list, becomes a transport request of the node that stands for the
+ * system and is put into the import queues of that node's route targets (an EXPORT action).
+ * Runs in the caller's transaction. Returns undefined when no node stands for the system.
+ */
+export async function exportAbapRequest(db: CtmsExecutor, now: number, input: AbapExport) {
+  const node = await db
+    .selectFrom('ctms_nodes')
+    .selectAll()
+    .where('system_id', '=', input.system)
+    .orderBy('id')
+    .executeTakeFirst();
+  if (!node) return undefined;
+  const objects = writeJson(input.objects);
+  await db
+    .insertInto('ctms_abap_transports')
+    .values({
+      number: input.number,
+      description: input.description,
+      owner: input.owner,
+      objects,
+      created_at: now,
+    })
+    .onConflict((oc) =>
+      oc.column('number').doUpdateSet({ description: input.description, owner: input.owner, objects }),
+    )
+    .execute();
+  let tr = await db
+    .selectFrom('ctms_transport_requests')
+    .select('id')
+    .where('abap_number', '=', input.number)
+    .executeTakeFirst();
+  if (!tr) {
+    tr = await db
+      .insertInto('ctms_transport_requests')
+      .values({
+        description: input.description,
+        content_type: 'ABAP',
+        storage_type: 'FILE',
+        entries: writeJson([]),
+        created_by: `abap-${input.system}`,
+        created_by_named_user: input.owner,
+        created_at: now,
+        origin: node.name,
+        abap_number: input.number,
+        fail_status: null,
+        fail_message: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const id = Number(tr.id);
+    await db
+      .updateTable('ctms_transport_requests')
+      .set({ entries: writeJson([{ id: id * 1000 + 1, uri: input.number, fileName: input.number }]) })
+      .where('id', '=', id)
+      .execute();
+  }
+  const trId = Number(tr.id);
+  const actionId = await newAction(db, {
+    type: 'EXPORT',
+    status: 'succeeded',
+    node,
+    actor: { clientId: `abap-${input.system}`, namedUser: input.owner },
+    trIds: [trId],
+    now,
+    ended: true,
+  });
+  const queueEntries: { queueId: number; nodeId: number; nodeName: string }[] = [];
+  const already: string[] = [];
+  for (const target of await targetsOf(db, node.id)) {
+    const { queueId, added } = await putInQueue(db, trId, target, now);
+    if (added) queueEntries.push({ queueId, nodeId: Number(target.id), nodeName: target.name });
+    else already.push(target.name);
+  }
+  const lines: LogLine[] = [
+    {
+      severity: 'I',
+      messageId: 'TMS_EXPORT',
+      message: `ABAP transport request ${input.number} '${input.description}' released in system ${input.system} and exported from node ${node.name} with ${input.objects.length} object(s)`,
+    },
+  ];
+  if (queueEntries.length > 0) {
+    lines.push({
+      severity: 'I',
+      messageId: 'TMS_QUEUED',
+      message: `Added to the import queue of ${queueEntries.map((entry) => `node ${entry.nodeName}`).join(', ')}`,
+    });
+  }
+  if (already.length > 0) {
+    lines.push({
+      severity: 'W',
+      messageId: 'TMS_QUEUED',
+      message: `Already in the import queue of ${already.map((name) => `node ${name}`).join(', ')}`,
+    });
+  }
+  if (queueEntries.length === 0 && already.length === 0) {
+    lines.push({
+      severity: 'W',
+      messageId: 'TMS_QUEUED',
+      message: `Node ${node.name} has no follow-on node; the request is in no import queue`,
+    });
+  }
+  await writeLogs(db, { actionId, trId, nodeId: node.id, status: 'initial', now, lines });
+  return { transportRequestId: trId, actionId, nodeName: node.name, queueEntries };
 }
 
 export interface QueueFilter {

@@ -12,6 +12,8 @@ export type CtmsNodeTable = {
   is_virtual: number;
   created_at: number;
   changed_at: number;
+  /** The ABAP system behind the node (e.g. `S4D`): releases there are exported from this node. */
+  system_id: string | null;
 };
 
 export type CtmsRouteTable = {

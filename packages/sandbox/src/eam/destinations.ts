@@ -26,6 +26,36 @@ export const SECRET_KEYS = new Set([
   'tokenService.KeyStorePassword',
 ]);
 
+/** Keys whose values are shown: everything else is sealed and left out of answers, like the named secrets. */
+export const PUBLIC_KEYS = new Set([
+  'Name',
+  'Type',
+  'URL',
+  'ProxyType',
+  'Authentication',
+  'Description',
+  'User',
+  'Preemptive',
+  'clientId',
+  'tokenServiceURL',
+  'tokenServiceURLType',
+  'tokenServiceUser',
+  'tokenServiceURL.ConnectionTimeoutInSeconds',
+  'scope',
+  'KeyStoreLocation',
+  'TrustStoreLocation',
+  'TrustAll',
+]);
+
+/**
+ * Sealed at rest and never returned: the named secrets, and also static headers and query
+ * parameters (`URL.headers.*`, `URL.queries.*`, the same under `tokenServiceURL.`) and custom
+ * properties, which often carry API keys; the console masks them too.
+ */
+export function isSealedKey(key: string): boolean {
+  return SECRET_KEYS.has(key) || !PUBLIC_KEYS.has(key);
+}
+
 const REQUIRED: Record<AuthenticationType, string[]> = {
   BasicAuthentication: ['User', 'Password'],
   OAuth2ClientCredentials: ['clientId', 'tokenServiceURL'],
@@ -103,12 +133,16 @@ export function parseDestination(
 
   const secrets: Record<string, string> = {};
   const properties: Record<string, string> = {};
+  const removed = new Set<string>();
   for (const [key, value] of Object.entries(values)) {
-    if (SECRET_KEYS.has(key)) secrets[key] = value;
+    // An empty header, query parameter or custom property removes the stored one (it cannot be read back).
+    if (isSealedKey(key) && !SECRET_KEYS.has(key) && value === '') removed.add(key);
+    else if (isSealedKey(key)) secrets[key] = value;
     else properties[key] = value;
   }
   // A secret left out of an update keeps its stored value, so editing a URL does not need the password.
-  for (const [key, value] of Object.entries(existingSecrets)) if (!(key in secrets)) secrets[key] = value;
+  for (const [key, value] of Object.entries(existingSecrets))
+    if (!(key in secrets) && !removed.has(key)) secrets[key] = value;
   properties.Type = type;
   properties.ProxyType = proxyType;
 
@@ -155,6 +189,11 @@ function publicJson(row: EamDestinationTable): DestinationJson {
   return readJson<Record<string, string>>(row.properties);
 }
 
+/** What the API answers: rows saved before headers and custom properties were sealed hold them in plain text. */
+function shownJson(row: EamDestinationTable): DestinationJson {
+  return Object.fromEntries(Object.entries(publicJson(row)).filter(([key]) => !isSealedKey(key)));
+}
+
 function openSecrets(runtime: EamRuntime, row: EamDestinationTable): Record<string, string> {
   const plain = runtime.ctx.secrets.open(row.secrets_sealed);
   if (plain === undefined)
@@ -167,7 +206,7 @@ function openSecrets(runtime: EamRuntime, row: EamDestinationTable): Record<stri
 
 export async function listDestinations(db: EamExecutor): Promise<DestinationJson[]> {
   const rows = await db.selectFrom('eam_destinations').selectAll().orderBy('name').execute();
-  return rows.map(publicJson);
+  return rows.map(shownJson);
 }
 
 async function destinationRow(db: EamExecutor, name: string): Promise<EamDestinationTable | undefined> {
@@ -177,7 +216,7 @@ async function destinationRow(db: EamExecutor, name: string): Promise<EamDestina
 export async function getDestination(db: EamExecutor, name: string): Promise<DestinationJson> {
   const row = await destinationRow(db, name);
   if (!row) throw notFound(`No destination ${name}`);
-  return publicJson(row);
+  return shownJson(row);
 }
 
 export async function saveDestination(
@@ -187,7 +226,14 @@ export async function saveDestination(
 ): Promise<{ destination: DestinationJson; warnings: string[] }> {
   const existing = mode.create ? undefined : await destinationRow(runtime.db, mode.name);
   if (!mode.create && !existing) throw notFound(`No destination ${mode.name}`);
-  const parsed = parseDestination(input, existing ? openSecrets(runtime, existing) : {});
+  // Rows saved before headers and custom properties were sealed: a save seals what it keeps of them.
+  const kept = existing
+    ? {
+        ...Object.fromEntries(Object.entries(publicJson(existing)).filter(([key]) => isSealedKey(key))),
+        ...openSecrets(runtime, existing),
+      }
+    : {};
+  const parsed = parseDestination(input, kept);
   if (!mode.create && parsed.name !== mode.name)
     throw badRequest(`The destination Name cannot change (path says ${mode.name}, body says ${parsed.name})`);
   if (parsed.authentication === 'ClientCertificateAuthentication') {

@@ -1,7 +1,7 @@
+import { TokenCache } from '@calmhub/platform';
 import type { SandboxContext } from '../app/context.js';
 import { getMeta } from '../store/meta.js';
 import { AgentCache } from './push/agents.js';
-import { TokenCache } from './push/token-cache.js';
 import type { EamDb, EamExecutor } from './tables.js';
 
 /**

@@ -40,9 +40,12 @@ function readInput(raw: unknown, partial: boolean): Partial<Omit<Webhook, 'id' |
   const destinationName = partial
     ? (str(body, 'destinationName', { max: 200 }) ?? undefined)
     : requiredStr(body, 'destinationName', 200);
+  // SAP's guides write paths with or without a leading slash (`ratesaptms/webhook/...?secretKey=...`);
+  // both are accepted, and `webhookUrl` joins them to the destination URL with one slash.
   const path = str(body, 'path', { max: 2000 });
-  if (path && !path.startsWith('/'))
-    throw badRequest("Property 'path' must start with '/' (it is appended to the destination URL)");
+  if (path && /\s/.test(path)) throw badRequest("Property 'path' must not contain whitespace");
+  if (path && /^[a-z][a-z0-9+.-]*:\/\//i.test(path))
+    throw badRequest("Property 'path' is appended to the destination URL; put the host in the destination");
   const description = str(body, 'description', { max: 2000 });
   const destinationType = str(body, 'destinationType', { max: 100 });
   const externalResourceType = str(body, 'externalResourceType', { max: 100 });
@@ -62,6 +65,36 @@ function readInput(raw: unknown, partial: boolean): Partial<Omit<Webhook, 'id' |
         ? {}
         : { externalResourceType: '' }),
   };
+}
+
+/**
+ * The URL a delivery goes to: destination URL, then the webhook path, then the operation path of
+ * the mapping (reference: plain concatenation). Two departures from bare concatenation, both for
+ * paths as SAP's partner guides write them:
+ * - a webhook path without a leading slash (`ratesaptms/webhook/.../sync?secretKey=abc`) is joined
+ *   to the destination URL with exactly one slash, whether or not the URL ends with one;
+ * - when the webhook path carries a query string, the operation path goes before it, and the
+ *   operation path's own query (if any) is appended with `&`, so the webhook's query survives.
+ */
+export function webhookUrl(
+  destinationUrl: string,
+  webhookPath: string | null | undefined,
+  operationPath = '',
+): string {
+  const path = webhookPath ?? '';
+  const query = path.indexOf('?');
+  const pathPart = query < 0 ? path : path.slice(0, query);
+  const queryPart = query < 0 ? '' : path.slice(query);
+  const joined =
+    path === '' || path.startsWith('/') || path.startsWith('?')
+      ? destinationUrl + pathPart
+      : `${destinationUrl.replace(/\/+$/, '')}/${pathPart}`;
+  if (!queryPart) return joined + operationPath;
+  const opQuery = operationPath.indexOf('?');
+  const opPath = opQuery < 0 ? operationPath : operationPath.slice(0, opQuery);
+  const extra = opQuery < 0 ? '' : operationPath.slice(opQuery + 1);
+  const separator = queryPart === '?' || queryPart.endsWith('&') ? '' : '&';
+  return `${joined}${opPath}${queryPart}${extra ? `${separator}${extra}` : ''}`;
 }
 
 async function requireDestination(db: EamExecutor, name: string): Promise<void> {

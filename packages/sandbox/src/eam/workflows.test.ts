@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { createTestStore, type TestStore, testEngines } from '@calmhub/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxMigrationSets } from '../app/start-sandbox.js';
@@ -19,13 +21,19 @@ const MAPPING_FILE = new URL(
   '../../../../../shared/data/sap-mappings/feature-workflow-mapping-for-shared-environments.json',
   import.meta.url,
 );
+const hasMapping = existsSync(MAPPING_FILE);
+if (!hasMapping) {
+  process.stdout.write(
+    `\n[calmhub] NOTICE: ${fileURLToPath(MAPPING_FILE)} is absent: the SAP Build workflow test is SKIPPED.\n`,
+  );
+}
 
 type SharedMapping = {
   eventTypeMapping: { operationMappings: Array<{ eventType: string; path?: string }> };
 };
 
 /** The workflow simulator (reference §10 item 2) against the SAP Build emulator, over HTTP only. */
-describe.each(testEngines)('feature approval workflows to SAP Build (%s)', (engine) => {
+describe.skipIf(!hasMapping).each(testEngines)('feature approval workflows to SAP Build (%s)', (engine) => {
   let testStore: TestStore;
   let h: Harness;
   let build: Credentials;

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
-export type FaultKind = 'status' | 'latency' | 'reset' | 'token-expiry';
+export type FaultKind = 'status' | 'latency' | 'reset' | 'token-expiry' | 'lost-response';
+
+/** Kinds that end the request (all but latency). */
+export type TerminalFaultKind = Exclude<FaultKind, 'latency'>;
 
 /** How a fault is configured (at start or through `PUT/POST /admin/faults`). */
 export interface FaultRuleInput {
@@ -41,10 +44,17 @@ export interface FaultRule extends Required<Pick<FaultRuleInput, 'path' | 'kind'
   fired: number;
 }
 
+/** A rule as persisted: its configuration and id, without the counters. */
+export type StoredFaultRule = FaultRuleInput & { id: string };
+
 /** What the HTTP layer does for one request. */
 export interface FaultDecision {
   latencyMs: number;
-  terminal?: { rule: FaultRule; kind: 'status' | 'reset' | 'token-expiry' };
+  /**
+   * The first firing terminal rule. `lost-response` lets the request run to completion and drops
+   * the connection instead of sending the answer; the others end the request before the handler.
+   */
+  terminal?: { rule: FaultRule; kind: TerminalFaultKind };
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -52,7 +62,7 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-const KINDS: readonly string[] = ['status', 'latency', 'reset', 'token-expiry'];
+const KINDS: readonly string[] = ['status', 'latency', 'reset', 'token-expiry', 'lost-response'];
 
 const isInteger = (value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): boolean =>
   typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
@@ -68,7 +78,7 @@ export function validateFaultRule(input: unknown): string | undefined {
   if (typeof rule.path !== 'string' || !/^[/*]/.test(rule.path))
     return 'path must be a glob starting with / or *';
   if (typeof rule.kind !== 'string' || !KINDS.includes(rule.kind))
-    return 'kind must be status, latency, reset or token-expiry';
+    return 'kind must be status, latency, reset, token-expiry or lost-response';
   if (
     rule.methods !== undefined &&
     (!Array.isArray(rule.methods) || rule.methods.some((method) => typeof method !== 'string'))
@@ -103,11 +113,12 @@ export class FaultInjector {
     return this.rules.map(({ rule }) => ({ ...rule }));
   }
 
-  add(input: FaultRuleInput): FaultRule {
+  /** Adds a rule; `id` keeps a rule's identity when it is restored after a restart. */
+  add(input: FaultRuleInput, id: string = randomUUID()): FaultRule {
     const problem = validateFaultRule(input);
     if (problem) throw new Error(problem);
     const rule: FaultRule = {
-      id: randomUUID(),
+      id,
       path: input.path,
       kind: input.kind,
       methods: input.methods?.map((method) => method.toUpperCase()) ?? null,
@@ -131,6 +142,32 @@ export class FaultInjector {
     }
     this.rules = [];
     return inputs.map((input) => this.add(input));
+  }
+
+  /** The rules as configured (ids kept, counters left out): what is persisted across restarts. */
+  definitions(): StoredFaultRule[] {
+    return this.rules.map(({ rule }) => ({
+      id: rule.id,
+      path: rule.path,
+      ...(rule.methods ? { methods: [...rule.methods] } : {}),
+      kind: rule.kind,
+      ...(rule.kind === 'status' && rule.status !== null ? { status: rule.status } : {}),
+      rate: rule.rate,
+      retryAfterSeconds: rule.retryAfterSeconds,
+      ...(rule.kind === 'latency' ? { latencyMs: rule.latencyMs } : {}),
+      ...(rule.limit !== null ? { limit: rule.limit } : {}),
+      distribution: rule.distribution,
+    }));
+  }
+
+  /** Replaces every rule with stored definitions, keeping their ids; counters start at zero. */
+  restore(stored: StoredFaultRule[]): FaultRule[] {
+    for (const { id: _id, ...input } of stored) {
+      const problem = validateFaultRule(input);
+      if (problem) throw new Error(problem);
+    }
+    this.rules = [];
+    return stored.map(({ id, ...input }) => this.add(input, id));
   }
 
   remove(id: string): boolean {

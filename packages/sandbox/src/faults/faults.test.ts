@@ -29,6 +29,36 @@ describe('FaultInjector', () => {
     expect(injector.list()[1]?.fired).toBe(2);
   });
 
+  it('decides a lost response like any terminal rule: method, path, rate and limit apply', () => {
+    const injector = new FaultInjector([
+      {
+        path: '/api/calm-tasks/v1/tasks/*/comments',
+        methods: ['POST'],
+        kind: 'lost-response',
+        rate: 0.5,
+        limit: 2,
+      },
+    ]);
+    expect(injector.decide('GET', '/api/calm-tasks/v1/tasks/1/comments').terminal).toBeUndefined();
+    const kinds = Array.from(
+      { length: 6 },
+      () => injector.decide('POST', '/api/calm-tasks/v1/tasks/1/comments').terminal?.kind,
+    );
+    expect(kinds).toEqual([undefined, 'lost-response', undefined, 'lost-response', undefined, undefined]);
+    expect(injector.list()[0]).toMatchObject({ kind: 'lost-response', status: null, fired: 2 });
+  });
+
+  it('keeps rule ids and configuration, not counters, in its definitions', () => {
+    const injector = new FaultInjector([
+      { path: '/oauth/token', kind: 'status', status: 429, limit: 1 },
+      { path: '*', methods: ['get'], kind: 'latency', latencyMs: 5, rate: 0.5, distribution: 'random' },
+    ]);
+    injector.decide('GET', '/oauth/token');
+    const copy = new FaultInjector();
+    copy.restore(injector.definitions());
+    expect(copy.list()).toEqual(injector.list().map((rule) => ({ ...rule, matched: 0, fired: 0 })));
+  });
+
   it('rejects invalid rules', () => {
     expect(() => new FaultInjector([{ path: 'no-slash', kind: 'reset' }])).toThrow(/path/);
     expect(() => new FaultInjector([{ path: '/x', kind: 'status' }])).toThrow(/status/);
@@ -120,6 +150,49 @@ describe('fault injection over HTTP', () => {
     expect(expired.status).toBe(401);
     expect(expired.headers.get('www-authenticate')).toMatch(/invalid_token/);
     expect((await h.call('/calm-tasks/v1/workstreams')).status).toBe(200);
+    await h.admin('/faults', { method: 'DELETE' });
+  });
+
+  it('loses the response of a request that took effect: the comment exists, the client saw a reset', async () => {
+    const tasks = await json<{ id: string }[]>(
+      await h.call(`/calm-tasks/v1/tasks?projectId=${DEMO_PROJECT_ID}&limit=1`),
+    );
+    const taskId = tasks[0]?.id as string;
+    const added = await h.admin('/faults', {
+      method: 'POST',
+      json: {
+        path: '/api/calm-tasks/v1/tasks/*/comments',
+        methods: ['POST'],
+        kind: 'lost-response',
+        limit: 1,
+      },
+    });
+    expect(added.status).toBe(201);
+    expect(await json(added)).toMatchObject({ kind: 'lost-response', status: null, limit: 1 });
+
+    const text = `lost answer ${Date.now()}`;
+    const lost = await h
+      .call(`/calm-tasks/v1/tasks/${taskId}/comments`, { method: 'POST', json: { text } })
+      .then(
+        (response) => ({ status: response.status, code: undefined }),
+        (error: Error & { cause?: { code?: string; message?: string } }) => ({
+          status: 0,
+          code: error.cause?.code ?? error.cause?.message,
+        }),
+      );
+    expect(lost.status).toBe(0);
+    expect(lost.code).toMatch(/ECONNRESET|UND_ERR_SOCKET|other side closed/);
+
+    const comments = await json<{ text: string }[]>(await h.call(`/calm-tasks/v1/tasks/${taskId}/comments`));
+    expect(comments.filter((comment) => comment.text === text)).toHaveLength(1);
+    // The limit is spent: the retry is answered (and, being a plain POST, adds a second comment).
+    const retried = await h.call(`/calm-tasks/v1/tasks/${taskId}/comments`, {
+      method: 'POST',
+      json: { text },
+    });
+    expect(retried.status).toBe(201);
+    const rules = await json<{ rules: { kind: string; fired: number }[] }>(await h.admin('/faults'));
+    expect(rules.rules).toEqual([expect.objectContaining({ kind: 'lost-response', fired: 1 })]);
     await h.admin('/faults', { method: 'DELETE' });
   });
 

@@ -36,9 +36,23 @@ export interface FaultHookOptions {
   render: (reply: FastifyReply, fault: CalmError, request: FastifyRequest) => unknown;
 }
 
+/** Marks a request whose answer a `lost-response` fault will swallow (set in onRequest, read in onSend). */
+const LOSE_RESPONSE = Symbol('calmhub.lose-response');
+type Marked = FastifyRequest & { [LOSE_RESPONSE]?: true };
+
+/** True once a fault took the request's connection down (`reset`, `lost-response`). */
+export const CONNECTION_DROPPED = Symbol.for('calmhub.fault.connection-dropped');
+
+function dropConnection(request: FastifyRequest): void {
+  (request.raw as unknown as Record<symbol, boolean>)[CONNECTION_DROPPED] = true;
+  request.raw.socket.resetAndDestroy();
+}
+
 /**
  * Applies an injector's rules to every request of `scope`: added latency, then at most one
- * terminal fault (status with Retry-After, expired token, or a connection reset).
+ * terminal fault (status with Retry-After, expired token, or a connection reset), all before the
+ * handler runs. A `lost-response` fault is the exception: the request is handled and committed,
+ * then the connection is reset instead of the answer being sent.
  */
 export function useFaults(scope: HttpApp, injector: FaultInjector, options: FaultHookOptions): void {
   scope.addHook('onRequest', async (request, reply) => {
@@ -49,13 +63,25 @@ export function useFaults(scope: HttpApp, injector: FaultInjector, options: Faul
     if (decision.latencyMs > 0) await sleep(decision.latencyMs);
     const terminal = decision.terminal;
     if (!terminal) return;
+    if (terminal.kind === 'lost-response') {
+      (request as Marked)[LOSE_RESPONSE] = true;
+      return;
+    }
     if (terminal.kind === 'reset') {
       reply.hijack();
-      request.raw.socket.resetAndDestroy();
+      dropConnection(request);
       return reply;
     }
     options.render(reply, faultError(terminal), request);
     return reply;
+  });
+  // onSend runs after the handler (and its transaction) finished, just before the answer is
+  // written: the effect is kept, the client gets a connection error instead of the answer.
+  scope.addHook('onSend', async (request, reply, payload) => {
+    if (!(request as Marked)[LOSE_RESPONSE]) return payload;
+    reply.hijack();
+    dropConnection(request);
+    return payload;
   });
 }
 

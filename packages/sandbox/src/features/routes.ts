@@ -396,18 +396,44 @@ function metadataXml(): string {
   return `<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices><Schema Namespace="CalmFeatures" xmlns="http://docs.oasis-open.org/odata/ns/edm">${types}<EntityContainer Name="EntityContainer">${sets}</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>`;
 }
 
+/**
+ * What each entity set answers, for the `Allow` header of a 405: on the collection and on one
+ * entity. Sets not listed are read-only (GET on both).
+ */
+const ALLOW: Record<string, { collection: string; entity: string }> = {
+  Features: { collection: 'GET, POST', entity: 'GET, PATCH' },
+  URLReferences: { collection: 'GET, POST', entity: 'GET, DELETE' },
+  ExternalReferences: { collection: 'GET, POST', entity: 'GET, DELETE' },
+  TaskAssignments: { collection: 'GET', entity: '' },
+  TransportReferences: { collection: 'GET', entity: '' },
+};
+
+function allowFor(path: ResourcePath): string {
+  const entry = ALLOW[path.set] ?? { collection: 'GET', entity: 'GET' };
+  return path.keys.length > 0 || Object.keys(path.named).length > 0 ? entry.entity : entry.collection;
+}
+
 /** `/api/calm-features/v1`: the OData v4 Features service (reference §4). */
 export async function registerFeatureRoutes(app: HttpApp, ctx: SandboxContext): Promise<void> {
   const sets = buildSets(ctx);
   await registerCalmService(app, ctx, { prefix: FEATURES_PREFIX, family: 'odata' }, (scope) => {
     scope.route({
-      method: ['GET', 'POST', 'PATCH', 'DELETE', 'PUT'],
+      // Every method comes here, so an unsupported one is a 405 naming what the addressed set allows.
+      method: ['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS'],
       url: '/*',
       schema: { hide: true },
       handler: async (request, reply) => {
         const principal = principalOf(request);
         const raw = (request.params as { '*': string })['*'] ?? '';
         reply.header('odata-version', '4.0');
+        const readOnly = raw === '' || raw === '/' || raw === '$metadata';
+        if (readOnly && request.method !== 'GET' && request.method !== 'HEAD') {
+          throw new CalmError(
+            405,
+            `${request.method} is not allowed on the ${raw === '$metadata' ? 'metadata' : 'service'} document`,
+            { headers: { allow: 'GET' } },
+          );
+        }
         if (raw === '' || raw === '/') {
           requireScope(principal, 'features.read');
           return reply.send({
@@ -422,13 +448,22 @@ export async function registerFeatureRoutes(app: HttpApp, ctx: SandboxContext): 
         const path = parseResourcePath(raw);
         const handlers = sets[path.set];
         if (!handlers) throw notFound(`Resource not found for the segment '${path.set}'`);
-        const method = request.method as keyof SetHandlers;
+        // HEAD is a GET without the body.
+        const method = (request.method === 'HEAD' ? 'GET' : request.method) as keyof SetHandlers;
         const handler = handlers[method];
-        if (!handler) throw new CalmError(405, `${request.method} is not allowed on ${path.set}`);
+        if (!handler)
+          throw new CalmError(405, `${request.method} is not allowed on ${path.set}`, {
+            headers: { allow: allowFor(path) },
+          });
         requireScope(principal, method === 'GET' ? 'features.read' : 'features.write');
         try {
           return await handler(request, reply, path, principal);
         } catch (error) {
+          if (error instanceof CalmError && error.status === 405 && error.headers.allow === undefined)
+            throw new CalmError(405, error.message, {
+              code: error.code,
+              headers: { ...error.headers, allow: allowFor(path) },
+            });
           throw engineLimitError(error) ?? error;
         }
       },

@@ -66,7 +66,8 @@ export async function visibleFeature(
   const row = await featureRow(db, uuid);
   if (!row) throw notFound(`Feature with key ${key} not found`);
   if (principal && !canSeeProject(principal, row.project_id))
-    throw new CalmError(403, `No authorization for the project of feature ${key}`);
+    // Says no more than that: the caller may have reached the feature through another object's id.
+    throw new CalmError(403, 'No authorization for the project of this feature');
   return row;
 }
 

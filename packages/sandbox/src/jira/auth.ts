@@ -89,7 +89,8 @@ export async function authenticate(
   if (basic?.[1]) {
     const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon > 0) {
+    // NUL cannot be compared on PostgreSQL, and no e-mail has one.
+    if (colon > 0 && !decoded.slice(0, colon).includes('\u0000')) {
       const row = await db
         .selectFrom('jira_users')
         .selectAll()

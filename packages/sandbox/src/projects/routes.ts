@@ -5,6 +5,7 @@ import { getClient, updateClient } from '../auth/clients.js';
 import { requireScope } from '../auth/tokens.js';
 import { badRequest } from '../shared/errors.js';
 import { hidden, principalOf, registerCalmService } from '../shared/family.js';
+import { warnUnknownRouteParams } from '../shared/warnings.js';
 import {
   createProject,
   listProjects,
@@ -16,12 +17,25 @@ import {
   visibleProject,
   visibleTimebox,
 } from './service.js';
+import { registerTeamRoutes } from './teams.js';
 
 type IdParams = { Params: { id: string } };
 
 /** `/api/calm-projects/v1`: plain REST, bare arrays, `{ message }` errors (reference §3). */
 export async function registerProjectRoutes(app: HttpApp, ctx: SandboxContext): Promise<void> {
   await registerCalmService(app, ctx, { prefix: '/api/calm-projects/v1', family: 'rest' }, (scope) => {
+    // Unknown query parameters are ignored, as on a tenant, but named in a Warning header.
+    scope.addHook('preHandler', async (request, reply) =>
+      warnUnknownRouteParams(request, reply, '/api/calm-projects/v1', {
+        '/projects': [],
+        '/projects/:id': [],
+        '/projects/:id/timeboxes': [],
+        '/timeboxes/:id': [],
+        '/projects/:id/teams': [],
+        '/teams/:id': [],
+        '/teams/:id/roles': [],
+      }),
+    );
     scope.get('/projects', hidden, async (request) => {
       const principal = principalOf(request);
       requireScope(principal, 'projects.read');
@@ -90,6 +104,8 @@ export async function registerProjectRoutes(app: HttpApp, ctx: SandboxContext): 
         await ctx.db.updateTable('sandbox_timeboxes').set(patch).where('id', '=', row.id).execute();
       return toTimebox(next);
     });
+
+    registerTeamRoutes(scope, ctx);
 
     scope.delete<IdParams>('/timeboxes/:id', hidden, async (request, reply) => {
       const principal = principalOf(request);

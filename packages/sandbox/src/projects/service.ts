@@ -50,7 +50,8 @@ export async function visibleProject(
         .executeTakeFirst()
     : undefined;
   if (!row) throw notFound(`Project with id ${id} not found`);
-  if (!canSeeProject(principal, row.id)) throw new CalmError(403, `No authorization for project ${id}`);
+  // No id in the message: callers also pass the project of another object the client asked for.
+  if (!canSeeProject(principal, row.id)) throw new CalmError(403, 'No authorization for this project');
   return row;
 }
 

@@ -51,13 +51,36 @@ export async function ensureSapBuildClient(
   return { clientId: client.client_id, clientSecret: secret };
 }
 
+/** Basic credentials form-encoded by the client (RFC 6749 §2.3.1); broken escapes match no client. */
+function decodeCredential(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One string per field: repeated or structured values are refused rather than guessed at. */
+function formFields(input: Record<string, unknown>): Record<string, string | undefined> {
+  const form: Record<string, string | undefined> = {};
+  for (const key of ['grant_type', 'client_id', 'client_secret']) {
+    const value = input[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string' || value.includes('\u0000'))
+      throw new SapBuildOAuthError(400, 'invalid_request', `Parameter ${key} must be a single string`);
+    form[key] = value;
+  }
+  return form;
+}
+
 /** `POST /oauth/token` with the client-credentials grant; client in the form or as HTTP Basic. */
 export async function clientCredentialsGrant(
   runtime: SapBuildRuntime,
-  form: Record<string, string | undefined>,
+  input: Record<string, unknown>,
   authorization: string | undefined,
 ): Promise<{ access_token: string; token_type: 'bearer'; expires_in: number; scope: string; jti: string }> {
   const { ctx, db } = runtime;
+  const form = formFields(input);
   let clientId = form.client_id;
   let clientSecret = form.client_secret;
   const basic = /^Basic\s+(\S+)$/i.exec(authorization ?? '');
@@ -65,8 +88,10 @@ export async function clientCredentialsGrant(
     const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon > 0) {
-      clientId = decodeURIComponent(decoded.slice(0, colon));
-      clientSecret = decodeURIComponent(decoded.slice(colon + 1));
+      clientId = decodeCredential(decoded.slice(0, colon));
+      clientSecret = decodeCredential(decoded.slice(colon + 1));
+      // A broken escape in either half: Bad credentials, not a guess at what was meant.
+      if (clientSecret === undefined) clientId = undefined;
     }
   }
   if (form.grant_type !== 'client_credentials')
@@ -75,9 +100,14 @@ export async function clientCredentialsGrant(
       'unsupported_grant_type',
       `Unsupported grant type: ${form.grant_type ?? ''}`,
     );
-  const client = clientId
-    ? await db.selectFrom('sapbuild_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst()
-    : undefined;
+  const client =
+    clientId && !clientId.includes('\u0000')
+      ? await db
+          .selectFrom('sapbuild_clients')
+          .selectAll()
+          .where('client_id', '=', clientId)
+          .executeTakeFirst()
+      : undefined;
   const secret = client ? ctx.secrets.open(client.secret_sealed) : undefined;
   if (!client || secret === undefined || !same(secret, clientSecret ?? ''))
     throw new SapBuildOAuthError(401, 'unauthorized', 'Bad credentials');

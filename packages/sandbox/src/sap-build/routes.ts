@@ -35,8 +35,8 @@ export async function registerSapBuildRoutes(app: HttpApp, runtime: SapBuildRunt
       );
 
       scope.post('/oauth/token', { schema: { hide: true } }, async (request, reply) => {
-        const form = (request.body ?? {}) as Record<string, string | undefined>;
-        const query = request.query as Record<string, string | undefined>;
+        const form = (request.body ?? {}) as Record<string, unknown>;
+        const query = request.query as Record<string, unknown>;
         // XSUAA also takes the grant in the query string.
         const token = await clientCredentialsGrant(
           runtime,

@@ -141,4 +141,29 @@ describe.each(testEngines)('SAP Build Process Automation emulator (%s)', (engine
     const invalid = await call('', { method: 'POST', json: { context: {} } });
     expect(invalid.status).toBe(400);
   });
+
+  it("answers malformed credentials with 401/400 in the token endpoint's shape, never a 500", async () => {
+    const token = (body: string, authorization?: string) =>
+      fetch(build.tokenUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(authorization ? { authorization } : {}),
+        },
+        body,
+      });
+    const basic = (raw: string) => `Basic ${Buffer.from(raw).toString('base64')}`;
+    for (const raw of ['a%zz:b', `${build.clientId}:%E0%A4%A`, `${build.clientId}:%`]) {
+      const response = await token('grant_type=client_credentials', basic(raw));
+      expect(response.status, raw).toBe(401);
+      expect(await response.json()).toEqual({ error: 'unauthorized', error_description: 'Bad credentials' });
+    }
+    const encoded = basic(`${encodeURIComponent(build.clientId)}:${encodeURIComponent(build.clientSecret)}`);
+    expect((await token('grant_type=client_credentials', encoded)).status).toBe(200);
+    const repeated = await token(
+      `grant_type=client_credentials&client_id=${encodeURIComponent(build.clientId)}&client_secret=a&client_secret=b`,
+    );
+    expect(repeated.status).toBe(400);
+    expect(await repeated.json()).toMatchObject({ error: 'invalid_request' });
+  });
 });

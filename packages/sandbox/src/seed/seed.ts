@@ -1,8 +1,12 @@
 import { writeJson } from '@calmhub/platform';
 import { nextProjectNumber } from '../projects/service.js';
+import { seedDemoTeams } from '../projects/teams.js';
 import { createRandom, type Random } from '../shared/ids.js';
 import type { SandboxDb, SandboxExecutor, TaskTable } from '../store/tables.js';
 import { STANDARD_WORKSTREAMS } from '../tasks/catalog.js';
+import { seedDemoRelations } from '../tasks/relations.js';
+import { setTaskTags } from '../tasks/tags.js';
+import { demoTransportObjects, setTransportObjects } from '../transports/objects.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -32,8 +36,22 @@ async function insertChunked<T>(
 ): Promise<void> {
   // Both engines cap bound parameters (SQLite 32766, PostgreSQL 65535).
   const size = Math.max(1, Math.floor(30_000 / columns));
-  for (let i = 0; i < rows.length; i += size) await insert(rows.slice(i, i + size));
+  for (let i = 0; i < rows.length; i += size) {
+    await insert(rows.slice(i, i + size));
+    await yieldToEventLoop();
+  }
 }
+
+/**
+ * Lets pending I/O (other requests, health checks) run. better-sqlite3 answers synchronously, so a
+ * long seed that only awaits its queries would otherwise hold the event loop until it ends.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Rows generated this many at a time, each batch inserted before the next is built. */
+const SEED_BATCH = 2000;
 
 function task(
   random: Random,
@@ -367,6 +385,7 @@ export async function seedDemo(db: SandboxDb): Promise<SeedResult> {
           .insertInto('sandbox_transport_references')
           .values({ parent_uuid: uuid, transport_uuid: transportUuid, created_at: created })
           .execute();
+        await setTransportObjects(trx, transportUuid, demoTransportObjects(demo.title));
       }
       for (const title of demo.stories) {
         const id = random.uuid();
@@ -395,6 +414,8 @@ export async function seedDemo(db: SandboxDb): Promise<SeedResult> {
           .insertInto('sandbox_task_assignments')
           .values({ parent_uuid: uuid, task_id: id, created_at: at })
           .execute();
+        // Stories carry their feature's tags (the `tags` list filter has something to find).
+        await setTaskTags(trx, id, index % 3 === 0 ? ['finance', 'wave-1'] : ['finance']);
         tasks++;
         if (status === 'CIPUSINP') {
           await trx
@@ -523,6 +544,10 @@ export async function seedDemo(db: SandboxDb): Promise<SeedResult> {
         .execute();
       tasks++;
     }
+
+    // Story dependencies and the project teams (fixed ids; the random sequence above is untouched).
+    await seedDemoRelations(trx, DEMO_PROJECT_ID, tick());
+    await seedDemoTeams(trx, { finance: DEMO_PROJECT_ID, hr: DEMO_SECOND_PROJECT_ID }, tick());
   });
   return { projects: 2, features, tasks, skipped: false, millis: performance.now() - started };
 }
@@ -585,7 +610,7 @@ export async function seedLarge(
       })
       .execute();
     const featureIds: string[] = [];
-    const featureRows = [];
+    let featureRows = [];
     for (let i = 0; i < options.features; i++) {
       const uuid = random.uuid();
       featureIds.push(uuid);
@@ -607,12 +632,15 @@ export async function seedLarge(
         created_at: at,
         modified_at: at + random.int(0, 30 * DAY),
       });
+      if (featureRows.length === SEED_BATCH || i === options.features - 1) {
+        await insertChunked(featureRows, 15, (chunk) =>
+          trx.insertInto('sandbox_features').values(chunk).execute(),
+        );
+        featureRows = [];
+      }
     }
-    await insertChunked(featureRows, 15, (chunk) =>
-      trx.insertInto('sandbox_features').values(chunk).execute(),
-    );
-    const taskRows: TaskTable[] = [];
-    const assignments = [];
+    let taskRows: TaskTable[] = [];
+    let assignments = [];
     for (let i = 0; i < options.stories; i++) {
       const id = random.uuid();
       const at = SEED_EPOCH + i * 100;
@@ -631,11 +659,15 @@ export async function seedLarge(
       );
       const feature = featureIds[i % Math.max(featureIds.length, 1)];
       if (feature) assignments.push({ parent_uuid: feature, task_id: id, created_at: at });
+      if (taskRows.length === SEED_BATCH || i === options.stories - 1) {
+        await insertChunked(taskRows, 26, (chunk) => trx.insertInto('sandbox_tasks').values(chunk).execute());
+        await insertChunked(assignments, 3, (chunk) =>
+          trx.insertInto('sandbox_task_assignments').values(chunk).execute(),
+        );
+        taskRows = [];
+        assignments = [];
+      }
     }
-    await insertChunked(taskRows, 26, (chunk) => trx.insertInto('sandbox_tasks').values(chunk).execute());
-    await insertChunked(assignments, 3, (chunk) =>
-      trx.insertInto('sandbox_task_assignments').values(chunk).execute(),
-    );
   });
   return {
     projectId,

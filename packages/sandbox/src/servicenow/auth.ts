@@ -183,6 +183,7 @@ async function checkPassword(
   userName: string,
   password: string,
 ): Promise<Actor | undefined> {
+  if (userName.includes('\u0000')) return undefined;
   const row = await db
     .selectFrom('snow_users')
     .selectAll()
@@ -297,22 +298,50 @@ async function issue(
   return response;
 }
 
+/** A form field as one string; repeated (array) or non-string values are the client's mistake. */
+function formField(form: Record<string, unknown>, key: string): string | undefined {
+  const value = form[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string')
+    throw new OAuthError(400, { error: 'invalid_request', error_description: `${key} must be given once` });
+  // PostgreSQL cannot compare text with NUL in it; no client, user or token has one.
+  if (value.includes('\u0000'))
+    throw new OAuthError(400, { error: 'invalid_request', error_description: `${key} is malformed` });
+  return value;
+}
+
+/** Basic credentials form-encoded by the client (RFC 6749 §2.3.1); broken escapes match no client. */
+function decodeCredential(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /** `POST /oauth_token.do`: client_credentials, password and refresh_token grants (reference §8). */
 export async function tokenGrant(
   ctx: SandboxContext,
   db: SnDb,
-  form: Record<string, string | undefined>,
+  input: Record<string, unknown>,
   authorization: string | undefined,
   lifetime: number,
 ): Promise<TokenResponse> {
+  const form: Record<string, string | undefined> = {};
+  for (const key of ['grant_type', 'client_id', 'client_secret', 'username', 'password', 'refresh_token'])
+    form[key] = formField(input, key);
   let clientId = form.client_id;
   let clientSecret = form.client_secret;
   const basic = /^Basic\s+(\S+)$/i.exec(authorization ?? '');
   if (basic?.[1] && !clientId) {
     const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    clientId = decodeURIComponent(decoded.slice(0, Math.max(0, colon)));
-    clientSecret = decodeURIComponent(decoded.slice(colon + 1));
+    const id = decodeCredential(decoded.slice(0, Math.max(0, colon)));
+    const secret = decodeCredential(decoded.slice(colon + 1));
+    if (id !== undefined && secret !== undefined) {
+      clientId = id;
+      clientSecret = secret;
+    }
   }
   const grant = form.grant_type;
   if (!grant)
@@ -322,13 +351,14 @@ export async function tokenGrant(
       error: 'unsupported_grant_type',
       error_description: `grant type ${grant} is not supported`,
     });
-  const client = clientId
-    ? await db
-        .selectFrom('snow_oauth_clients')
-        .selectAll()
-        .where('client_id', '=', clientId)
-        .executeTakeFirst()
-    : undefined;
+  const client =
+    clientId && !clientId.includes('\u0000')
+      ? await db
+          .selectFrom('snow_oauth_clients')
+          .selectAll()
+          .where('client_id', '=', clientId)
+          .executeTakeFirst()
+      : undefined;
   const secret = client ? ctx.secrets.open(client.secret_sealed) : undefined;
   if (!client || secret === undefined || !same(secret, clientSecret ?? '')) throw accessDenied();
   if (grant === 'client_credentials')

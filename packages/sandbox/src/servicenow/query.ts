@@ -61,8 +61,13 @@ export function parseEncodedQuery(text: string | undefined): EncodedQuery {
   return query;
 }
 
+/** A record's field; names such as `constructor` must not reach Object.prototype. */
+function fieldOf(record: Record<string, string>, field: string): string {
+  return Object.hasOwn(record, field) ? (record[field] ?? '') : '';
+}
+
 function matches(condition: Condition, record: Record<string, string>): boolean {
-  const actual = record[condition.field] ?? '';
+  const actual = fieldOf(record, condition.field);
   const { op, value } = condition;
   switch (op) {
     case '=':
@@ -102,8 +107,8 @@ export function applyQuery(records: Record<string, string>[], query: EncodedQuer
   if (query.order.length === 0) return filtered;
   return [...filtered].sort((left, right) => {
     for (const { field, desc } of query.order) {
-      const a = left[field] ?? '';
-      const b = right[field] ?? '';
+      const a = fieldOf(left, field);
+      const b = fieldOf(right, field);
       if (a !== b) return (a < b ? -1 : 1) * (desc ? -1 : 1);
     }
     return 0;

@@ -167,8 +167,13 @@ export function priorityOf(impact: string, urgency: string): string {
   return String(Math.min(5, i + u - 1 + (i + u === 6 ? 1 : 0)));
 }
 
+/** `table[key]` for own keys only: names such as `constructor` come from clients. */
+function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 export function tableDef(name: string): TableDef {
-  const def = TABLES[name];
+  const def = own(TABLES, name);
   if (!def) throw new SnError(400, `Invalid table ${name}`, null);
   return def;
 }
@@ -198,7 +203,12 @@ function toFieldValue(value: unknown): string {
     typeof (value as { value?: unknown }).value === 'string'
   )
     return (value as { value: string }).value;
-  return JSON.stringify(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    // Too deep to serialise (the body check normally refuses such bodies first).
+    throw new SnError(400, 'Exception while reading request', 'The payload is not valid JSON.');
+  }
 }
 
 async function loadAll(db: SnDb, table: string): Promise<Record<string, string>[]> {
@@ -339,7 +349,7 @@ export async function insertRecord(
     const journal: [string, string][] = [];
     for (const [key, value] of Object.entries(input)) {
       // ServiceNow silently ignores unknown and system fields on insert.
-      if (SYSTEM_FIELDS.has(key) || !(key in def.defaults)) continue;
+      if (SYSTEM_FIELDS.has(key) || !Object.hasOwn(def.defaults, key)) continue;
       if (JOURNAL_FIELDS.has(key)) {
         const text = toFieldValue(value);
         if (text) journal.push([key, text]);
@@ -387,7 +397,7 @@ export async function updateRecord(
     const record = { ...before };
     const journal: [string, string][] = [];
     for (const [key, value] of Object.entries(input)) {
-      if (SYSTEM_FIELDS.has(key) || !(key in def.defaults)) continue;
+      if (SYSTEM_FIELDS.has(key) || !Object.hasOwn(def.defaults, key)) continue;
       if (JOURNAL_FIELDS.has(key)) {
         const text = toFieldValue(value);
         if (text) journal.push([key, text]);
@@ -440,9 +450,10 @@ export interface RenderOptions {
 }
 
 function displayOf(def: TableDef, field: string, value: string): string {
-  if (field === 'state' || field === 'incident_state') return def.stateLabels[value] ?? value;
-  if (field === 'impact' || field === 'urgency' || field === 'severity') return LEVEL_LABELS[value] ?? value;
-  if (field === 'priority') return PRIORITY_LABELS[value] ?? value;
+  if (field === 'state' || field === 'incident_state') return own(def.stateLabels, value) ?? value;
+  if (field === 'impact' || field === 'urgency' || field === 'severity')
+    return own(LEVEL_LABELS, value) ?? value;
+  if (field === 'priority') return own(PRIORITY_LABELS, value) ?? value;
   return value;
 }
 
@@ -457,10 +468,10 @@ export async function renderRecord(
   const out: Record<string, unknown> = {};
   const names = options.fields?.length ? options.fields : Object.keys(record);
   for (const field of names) {
-    let value = record[field] ?? '';
+    let value = own(record, field) ?? '';
     if (JOURNAL_FIELDS.has(field) && options.displayValue !== 'false')
       value = await journalText(db, record.sys_id ?? '', field);
-    const refTable = def.references[field];
+    const refTable = own(def.references, field);
     const display = displayOf(def, field, value);
     if (refTable && value !== '') {
       const link = `${options.baseUrl}/api/now/table/${refTable}/${value}`;

@@ -138,7 +138,7 @@ export async function registerServiceNowRoutes(app: HttpApp, runtime: SnRuntime)
       );
 
       scope.post('/oauth_token.do', { schema: { hide: true } }, async (request, reply) => {
-        const form = (request.body ?? {}) as Record<string, string | undefined>;
+        const form = (request.body ?? {}) as Record<string, unknown>;
         if (typeof form !== 'object')
           throw new OAuthError(400, { error: 'invalid_request', error_description: 'form body required' });
         const token = await tokenGrant(

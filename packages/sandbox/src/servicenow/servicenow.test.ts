@@ -256,4 +256,90 @@ describe.each(testEngines)('ServiceNow emulator (%s)', (engine) => {
     expect((await call('/api/now/table/incident')).status).toBe(200);
     expect((await h.admin('/servicenow/faults', { method: 'DELETE' })).status).toBe(204);
   });
+
+  describe("bad input is a 4xx in ServiceNow's shapes, never a 500", () => {
+    const token = (body: string, headers: Record<string, string> = {}) =>
+      fetch(`${snow.instanceUrl}/oauth_token.do`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body,
+      });
+    const basic = (raw: string) => `Basic ${Buffer.from(raw).toString('base64')}`;
+
+    it('malformed percent-encoding in Basic credentials on oauth_token.do', async () => {
+      for (const raw of ['a%zz:b', `${snow.oauth.clientId}:%E0%A4%A`, '%:%']) {
+        const response = await token('grant_type=client_credentials', { authorization: basic(raw) });
+        expect(response.status, raw).toBe(401);
+        expect(await response.json()).toEqual({ error_description: 'access_denied', error: 'server_error' });
+      }
+      // Form-encoded credentials still work (RFC 6749 §2.3.1).
+      const encoded = basic(
+        `${encodeURIComponent(snow.oauth.clientId)}:${encodeURIComponent(snow.oauth.clientSecret)}`,
+      );
+      expect((await token('grant_type=client_credentials', { authorization: encoded })).status).toBe(200);
+    });
+
+    it('a repeated or non-string client_secret or refresh_token', async () => {
+      const id = `client_id=${snow.oauth.clientId}`;
+      const secret = `client_secret=${encodeURIComponent(snow.oauth.clientSecret)}`;
+      for (const body of [
+        `grant_type=client_credentials&${id}&client_secret=a&client_secret=b`,
+        `grant_type=client_credentials&${id}&${secret}&${secret}`,
+        `grant_type=refresh_token&${id}&${secret}&refresh_token=a&refresh_token=b`,
+        `grant_type=client_credentials&grant_type=password&${id}&${secret}`,
+      ]) {
+        const response = await token(body);
+        expect(response.status, body).toBe(400);
+        expect(await response.json()).toMatchObject({ error: 'invalid_request' });
+      }
+      const asJson = await fetch(`${snow.instanceUrl}/oauth_token.do`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'refresh_token',
+          client_id: snow.oauth.clientId,
+          client_secret: snow.oauth.clientSecret,
+          refresh_token: { value: 'x' },
+        }),
+      });
+      expect(asJson.status).toBe(400);
+    });
+
+    it('a field nested 10,000 deep in a Table API body', async () => {
+      for (const [open, close] of [
+        ['{"a":', '}'],
+        ['[', ']'],
+      ]) {
+        const response = await fetch(`${snow.instanceUrl}/api/now/table/incident`, {
+          method: 'POST',
+          headers: { authorization: auth, 'content-type': 'application/json' },
+          body: `{"short_description":${open?.repeat(10_000)}1${close?.repeat(10_000)}}`,
+        });
+        expect(response.status).toBe(400);
+        expect(await response.json()).toMatchObject({
+          status: 'failure',
+          error: { message: expect.any(String) },
+        });
+      }
+      // Moderate nesting is stored as JSON text, as before.
+      const shallow = await create('incident', { short_description: { a: { b: [1, 2] } } });
+      expect(shallow.short_description).toBe('{"a":{"b":[1,2]}}');
+    });
+
+    it('invalid UTF-8 in a Table API body', async () => {
+      const response = await fetch(`${snow.instanceUrl}/api/now/table/incident`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: Buffer.concat([
+          Buffer.from('{"short_description":"caf'),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from('"}'),
+        ]),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ status: 'failure' });
+      const fine = await create('incident', { short_description: 'café ☕ 𝄞' });
+      expect(fine.short_description).toBe('café ☕ 𝄞');
+    });
+  });
 });

@@ -1,4 +1,7 @@
 import type { MigrationContext, MigrationSet } from '@calmhub/platform';
+import { projectTeamsMigration } from '../projects/teams-migration.js';
+import { taskRelationsMigration } from '../tasks/relations-migration.js';
+import { transportObjectsMigration } from '../transports/migration.js';
 
 async function initial({ db, dialect, types }: MigrationContext): Promise<void> {
   const real = dialect === 'postgres' ? 'double precision' : 'real';
@@ -257,11 +260,45 @@ async function solutionProcessAssignments({ db, types }: MigrationContext): Prom
     .execute();
 }
 
+/** Tags of tasks (`tags` on the task object and the `tags` list filter), in the order they were set. */
+async function taskTags({ db }: MigrationContext): Promise<void> {
+  await db.schema
+    .createTable('sandbox_task_tags')
+    .addColumn('task_id', 'text', (c) => c.notNull().references('sandbox_tasks.id').onDelete('cascade'))
+    .addColumn('tag', 'text', (c) => c.notNull())
+    .addColumn('position', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('sandbox_task_tags_pk', ['task_id', 'tag'])
+    .execute();
+  await db.schema
+    .createIndex('sandbox_task_tags_tag')
+    .on('sandbox_task_tags')
+    .columns(['tag', 'task_id'])
+    .execute();
+}
+
+/**
+ * Runtime settings changed over the admin API (settings, status matrix, fault rules, module
+ * settings), one JSON document per section, so they survive a restart (`settings/persisted.ts`).
+ */
+async function settings({ db, types }: MigrationContext): Promise<void> {
+  await db.schema
+    .createTable('sandbox_settings')
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .addColumn('updated_at', types.timestamp, (c) => c.notNull())
+    .execute();
+}
+
 /** The sandbox's tables; every name starts with `sandbox_` so it can share a database with the hub. */
 export const sandboxMigrations: MigrationSet = {
   name: 'sandbox',
   migrations: {
     '0001_initial': { up: initial },
     '0002_solution_process_assignments': { up: solutionProcessAssignments },
+    '0003_task_tags': { up: taskTags },
+    '0004_transport_objects': { up: transportObjectsMigration },
+    '0005_task_relations': { up: taskRelationsMigration },
+    '0006_project_teams': { up: projectTeamsMigration },
+    '0007_settings': { up: settings },
   },
 };

@@ -96,6 +96,8 @@ export type TaskTable = {
   last_changed_at: number;
 };
 
+export type TaskTagTable = { task_id: string; tag: string; position: number };
+
 export type CommentTable = {
   id: string;
   task_id: string;
@@ -133,6 +135,40 @@ export type TransportTable = {
 
 export type TransportReferenceTable = { parent_uuid: string; transport_uuid: string; created_at: number };
 
+/** The object list of a transport (E071: program id, object type, object name), in list order. */
+export type TransportObjectTable = {
+  transport_uuid: string;
+  position: number;
+  pgmid: string;
+  object_type: string;
+  object_name: string;
+};
+
+/** A directed link between two tasks of one project (`/tasks/{id}/relations`). */
+export type TaskRelationTable = {
+  id: string;
+  project_id: string;
+  source_task_id: string;
+  target_task_id: string;
+  type: string;
+  created_by: string;
+  created_at: number;
+};
+
+/** Project teams, their roles and the members staffed on each role (`/teams/...`). */
+export type TeamTable = {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string | null;
+  created_at: number;
+  modified_at: number;
+};
+
+export type TeamRoleTable = { id: string; team_id: string; name: string; position: number };
+
+export type TeamMemberTable = { role_id: string; user_email: string; user_id: string; position: number };
+
 export type WorkstreamTable = { id: string; name: string; is_custom: number };
 
 export type DeliverableTable = {
@@ -156,8 +192,12 @@ export type EventTable = {
   created_at: number;
 };
 
+/** One section of runtime settings as JSON text (`settings/persisted.ts`). */
+export type SettingsTable = { key: string; value: string; updated_at: number };
+
 export type SandboxTables = {
   sandbox_meta: MetaTable;
+  sandbox_settings: SettingsTable;
   sandbox_clients: ClientTable;
   sandbox_projects: ProjectTable;
   sandbox_timeboxes: TimeboxTable;
@@ -165,12 +205,18 @@ export type SandboxTables = {
   sandbox_url_references: UrlReferenceTable;
   sandbox_external_references: ExternalReferenceTable;
   sandbox_tasks: TaskTable;
+  sandbox_task_tags: TaskTagTable;
   sandbox_comments: CommentTable;
   sandbox_references: ReferenceTable;
   sandbox_task_assignments: TaskAssignmentTable;
   sandbox_solution_process_assignments: SolutionProcessAssignmentTable;
   sandbox_transports: TransportTable;
   sandbox_transport_references: TransportReferenceTable;
+  sandbox_transport_objects: TransportObjectTable;
+  sandbox_task_relations: TaskRelationTable;
+  sandbox_teams: TeamTable;
+  sandbox_team_roles: TeamRoleTable;
+  sandbox_team_members: TeamMemberTable;
   sandbox_workstreams: WorkstreamTable;
   sandbox_deliverables: DeliverableTable;
   sandbox_events: EventTable;

@@ -3,6 +3,8 @@ import type { SandboxContext } from '../app/context.js';
 import { requireScope } from '../auth/tokens.js';
 import { badRequest, CalmError } from '../shared/errors.js';
 import { hidden, principalOf, registerCalmService, searchParams } from '../shared/family.js';
+import { sendJsonArray } from '../shared/json-stream.js';
+import { addWarnings } from '../shared/warnings.js';
 import {
   addComment,
   addReference,
@@ -14,12 +16,14 @@ import {
   updateComment,
   updateReference,
 } from './children.js';
+import { warnUnknownTaskParams } from './query-params.js';
+import { registerTaskRelationRoutes } from './relations.js';
 import {
   createTask,
   deleteTask,
   listTasks,
   taskWithDescription,
-  toTask,
+  toTasks,
   updateTask,
   visibleTask,
 } from './service.js';
@@ -49,10 +53,12 @@ export const TASKS_PREFIX = '/api/calm-tasks/v1';
 export async function registerTaskRoutes(app: HttpApp, ctx: SandboxContext): Promise<void> {
   await registerCalmService(app, ctx, { prefix: TASKS_PREFIX, family: 'rest' }, (scope) => {
     // The Tasks service refuses OData options everywhere, not only on the list.
-    scope.addHook('preHandler', async (request) => {
+    scope.addHook('preHandler', async (request, reply) => {
       for (const key of searchParams(request).keys()) {
         if (key.startsWith('$')) throw badRequest(`Query option ${key} is not supported yet`);
       }
+      // Other unknown parameters are ignored, as on a tenant, but named in a Warning header.
+      warnUnknownTaskParams(request, reply, TASKS_PREFIX);
     });
     const read = (request: Parameters<typeof principalOf>[0]) => {
       const principal = principalOf(request);
@@ -65,7 +71,10 @@ export async function registerTaskRoutes(app: HttpApp, ctx: SandboxContext): Pro
       return principal;
     };
 
-    scope.get('/tasks', hidden, async (request) => listTasks(ctx.db, read(request), searchParams(request)));
+    // Streamed in chunks: an unlimited list of a large project would hold the event loop otherwise.
+    scope.get('/tasks', hidden, async (request, reply) =>
+      sendJsonArray(reply, await listTasks(ctx.db, read(request), searchParams(request))),
+    );
 
     // Static paths win over `/tasks/:id` in Fastify's router whatever the registration order, so
     // `solutionProcessAssignments` is never taken for a task id.
@@ -87,11 +96,16 @@ export async function registerTaskRoutes(app: HttpApp, ctx: SandboxContext): Pro
       return reply.status(204).send();
     });
     scope.patch('/tasks/solutionProcessAssignments', hidden, async () => {
-      throw new CalmError(405, 'Solution process assignments are created and deleted, not changed');
+      throw new CalmError(405, 'Solution process assignments are created and deleted, not changed', {
+        headers: { allow: 'GET, POST, DELETE' },
+      });
     });
-    scope.post('/tasks', hidden, async (request, reply) =>
-      reply.status(201).send(await createTask(ctx, write(request), request.body)),
-    );
+    scope.post('/tasks', hidden, async (request, reply) => {
+      const warnings: string[] = [];
+      const task = await createTask(ctx, write(request), request.body, warnings);
+      addWarnings(request, reply, warnings);
+      return reply.status(201).send(task);
+    });
     scope.get<Id>('/tasks/:id', hidden, async (request) => {
       const row = await visibleTask(ctx.db, read(request), request.params.id);
       return taskWithDescription(ctx.db, row);
@@ -113,11 +127,12 @@ export async function registerTaskRoutes(app: HttpApp, ctx: SandboxContext): Pro
         .orderBy('created_at')
         .orderBy('id')
         .execute();
-      return rows.map(toTask);
+      return toTasks(ctx.db, rows);
     });
     scope.get<Id>('/tasks/:id/featureAssignments', hidden, async (request) =>
       featureAssignments(ctx, read(request), request.params.id),
     );
+    registerTaskRelationRoutes(scope, ctx, { read, write });
 
     scope.get<Id>('/tasks/:id/comments', hidden, async (request) =>
       listComments(ctx, read(request), request.params.id),
@@ -157,16 +172,13 @@ export async function registerTaskRoutes(app: HttpApp, ctx: SandboxContext): Pro
       return listWorkstreams(ctx.db);
     });
     scope.post('/workstreams', hidden, async (request, reply) => {
-      write(request);
-      return reply.status(201).send(await createWorkstream(ctx, request.body));
+      return reply.status(201).send(await createWorkstream(ctx, write(request), request.body));
     });
     scope.patch<Id>('/workstreams/:id', hidden, async (request) => {
-      write(request);
-      return updateWorkstream(ctx, request.params.id, request.body);
+      return updateWorkstream(ctx, write(request), request.params.id, request.body);
     });
     scope.delete<Id>('/workstreams/:id', hidden, async (request, reply) => {
-      write(request);
-      await deleteWorkstream(ctx, request.params.id);
+      await deleteWorkstream(ctx, write(request), request.params.id);
       return reply.status(204).send();
     });
 

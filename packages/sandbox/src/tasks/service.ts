@@ -20,6 +20,7 @@ import {
   TASK_TYPES,
   type TaskType,
 } from './catalog.js';
+import { parseTags, setTaskTags, tagsOfTask, tagsOfTasks } from './tags.js';
 
 /** A list row (TKM-SPEC `Task`): every attribute except the description and timebox details. */
 export interface Task {
@@ -48,6 +49,7 @@ export interface Task {
   deliverableId: string | null;
   involvedParties: string | null;
   timeboxId: string | null;
+  tags: string[];
   createdTimestamp: string;
   lastChangedTimestamp: string;
 }
@@ -60,7 +62,8 @@ export interface TaskWithDescription extends Task {
   description: string | null;
 }
 
-export function toTask(row: TaskTable): Task {
+/** `tags` are kept in their own table: pass them when the task has any. */
+export function toTask(row: TaskTable, tags: readonly string[] = []): Task {
   return {
     id: row.id,
     projectId: row.project_id,
@@ -88,6 +91,7 @@ export function toTask(row: TaskTable): Task {
     deliverableId: row.deliverable_id,
     involvedParties: row.involved_parties,
     timeboxId: row.timebox_id,
+    tags: [...tags],
     createdTimestamp: isoTask(Number(row.created_at)),
     lastChangedTimestamp: isoTask(Number(row.last_changed_at)),
   };
@@ -96,9 +100,10 @@ export function toTask(row: TaskTable): Task {
 export function toTaskWithDescription(
   row: TaskTable,
   timebox: TimeboxTable | undefined,
+  tags: readonly string[] = [],
 ): TaskWithDescription {
   return {
-    ...toTask(row),
+    ...toTask(row, tags),
     timeboxName: timebox?.name ?? null,
     timeboxStartDate: timebox?.start_date ?? null,
     timeboxEndDate: timebox?.end_date ?? null,
@@ -110,7 +115,13 @@ export async function taskWithDescription(db: SandboxExecutor, row: TaskTable): 
   const timebox = row.timebox_id
     ? await db.selectFrom('sandbox_timeboxes').selectAll().where('id', '=', row.timebox_id).executeTakeFirst()
     : undefined;
-  return toTaskWithDescription(row, timebox);
+  return toTaskWithDescription(row, timebox, await tagsOfTask(db, row.id));
+}
+
+/** List rows with their tags. */
+export async function toTasks(db: SandboxExecutor, rows: readonly TaskTable[]): Promise<Task[]> {
+  const tags = await tagsOfTasks(db, rows);
+  return rows.map((row) => toTask(row, tags.get(row.id)));
 }
 
 /** A task the caller may see: 404 when unknown (or not a GUID), 403 when its project is hidden. */
@@ -159,6 +170,21 @@ function nonNegative(name: string, raw: string, min: number): number {
   return value;
 }
 
+/** The query parameters `GET /tasks` knows; others are ignored with a `Warning` header. */
+export const TASK_LIST_PARAMS = [
+  'projectId',
+  'offset',
+  'limit',
+  'type',
+  'status',
+  'subStatus',
+  'assigneeId',
+  'id',
+  'tags',
+  'lastChangedDate',
+  'lastChangedTimestamp',
+] as const;
+
 /** `GET /tasks`: projectId required, plain filters, offset/limit, no `$` options, no count. */
 export async function listTasks(
   db: SandboxExecutor,
@@ -191,6 +217,23 @@ export async function listTasks(
       .filter((id) => id !== '');
     query = list.length === 0 ? query.where('id', '=', '') : query.where('id', 'in', list);
   }
+  // `tags=a&tags=b`: tasks carrying any of the tags (the reference names the parameter, not
+  // whether several tags combine with "and" or "or"; "or" is INFERRED, like a UI tag filter).
+  const tags = params.getAll('tags').filter((tag) => tag.trim() !== '');
+  if (tags.length > 0) {
+    query = query.where(
+      'id',
+      'in',
+      db
+        .selectFrom('sandbox_task_tags')
+        .select('task_id')
+        .where(
+          'tag',
+          'in',
+          tags.map((tag) => tag.trim()),
+        ),
+    );
+  }
   const date = params.get('lastChangedDate');
   if (date !== null) {
     const { op, value } = comparison('lastChangedDate', date);
@@ -219,12 +262,18 @@ export async function listTasks(
   else if (offset > 0) query = query.limit(Number.MAX_SAFE_INTEGER);
   if (offset > 0) query = query.offset(offset);
   const rows = await query.execute();
-  return rows.map(toTask);
+  return toTasks(db, rows);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Create / update
 
+/**
+ * Fields of the task object the server computes or sets: never written. A client that writes back
+ * what it read (read, change, write) sends them; they are ignored when null or unchanged, and a
+ * real change is a 400 naming the field. `lastChangedTimestamp` is always ignored: it moves
+ * whenever someone else edits the task, and a tenant has no optimistic locking (reference §7).
+ */
 const READ_ONLY = [
   'id',
   'assigneeName',
@@ -235,7 +284,7 @@ const READ_ONLY = [
   'timeboxName',
   'timeboxStartDate',
   'timeboxEndDate',
-];
+] as const;
 const CREATE_FIELDS = [
   'projectId',
   'title',
@@ -255,7 +304,13 @@ const CREATE_FIELDS = [
   'deliverableId',
   'involvedParties',
   'timeboxId',
+  'tags',
 ];
+/**
+ * PATCH fields a create also applies, so a task read from one project can be posted into another
+ * as it is (a copy keeps its status, sub-status and obsolete flag).
+ */
+const CREATE_STATE_FIELDS = ['status', 'subStatus', 'approvalState', 'obsolete'];
 const PATCH_FIELDS = [
   'title',
   'status',
@@ -276,13 +331,34 @@ const PATCH_FIELDS = [
   'obsolete',
   'involvedParties',
   'timeboxId',
+  'tags',
 ];
 const NOT_PATCHABLE = ['type', 'projectId', 'parentId'];
 
-function cleanBody(raw: unknown): Body {
-  const body = { ...asBody(raw) };
-  for (const key of READ_ONLY) delete body[key];
-  return body;
+/** Whether a read-only value sent back is null or the current one (ids ignore case, timestamps compare as instants). */
+function unchanged(key: string, sent: unknown, current: unknown): boolean {
+  if (sent === null || sent === current) return true;
+  if (typeof sent !== 'string' || typeof current !== 'string') return false;
+  if (key === 'id') return sent.toLowerCase() === current.toLowerCase();
+  if (key.endsWith('Timestamp')) {
+    const instant = parseTimestamp(sent);
+    return !Number.isNaN(instant) && instant === parseTimestamp(current);
+  }
+  return false;
+}
+
+function checkReadOnly(body: Body, current: TaskWithDescription): void {
+  for (const key of READ_ONLY) {
+    if (!has(body, key) || key === 'lastChangedTimestamp') continue;
+    if (!unchanged(key, body[key], current[key]))
+      throw badRequest(`Property '${key}' is read-only and cannot be changed`);
+  }
+}
+
+/** `approvalState: null` on a task type without approval is what GET shows: nothing to apply. */
+function dropNullApproval(body: Body, type: string): void {
+  if (type !== 'CALMREQU' && has(body, 'approvalState') && body.approvalState === null)
+    delete body.approvalState;
 }
 
 function date(body: Body, key: string): string | null | undefined {
@@ -365,13 +441,21 @@ async function checkReferences(
   }
 }
 
+/**
+ * `POST /tasks`. Also takes a task exactly as `GET /tasks/{id}` returns it (typically with another
+ * `projectId`): id, timestamps and computed fields are ignored, status, sub-status, approval state
+ * and obsolete flag are applied. What cannot be copied (a timebox or deliverable of the source
+ * project, a final approval) is left out and named in `warnings`.
+ */
 export async function createTask(
   ctx: SandboxContext,
   principal: Principal,
   raw: unknown,
+  warnings: string[] = [],
 ): Promise<TaskWithDescription> {
-  const body = cleanBody(raw);
-  rejectUnknown(body, CREATE_FIELDS);
+  const body = { ...asBody(raw) };
+  rejectUnknown(body, [...CREATE_FIELDS, ...CREATE_STATE_FIELDS, ...READ_ONLY]);
+  for (const key of READ_ONLY) delete body[key];
   const projectKey = requiredStr(body, 'projectId');
   if (!isGuid(projectKey)) throw badRequest(`Invalid projectId '${projectKey}': a UUID is expected`);
   const title = requiredStr(body, 'title', 500);
@@ -380,9 +464,18 @@ export async function createTask(
     throw badRequest(`Invalid type '${typeValue}'; allowed values are ${TASK_TYPES.join(', ')}`);
   const type: TaskType = typeValue;
   const fields = commonFields(body);
+  const tags = parseTags(body);
+  const obsolete = bool(body, 'obsolete');
   const parentId = guidField(body, 'parentId') ?? null;
   if (type === 'CALMST' && !parentId) throw badRequest('parentId is mandatory for sub-tasks (type CALMST)');
   if (type !== 'CALMST' && parentId) throw badRequest('parentId can only be set for sub-tasks (type CALMST)');
+  dropNullApproval(body, type);
+  if (type === 'CALMREQU' && (body.approvalState === 'APPROVED' || body.approvalState === 'REJECTED')) {
+    warnings.push(
+      `approvalState ${body.approvalState} not copied: a new requirement starts its approval from the beginning`,
+    );
+    delete body.approvalState;
+  }
 
   return withEvents(ctx, principal.clientId, async (trx, emit) => {
     const project = await visibleProject(trx, principal, projectKey);
@@ -395,6 +488,29 @@ export async function createTask(
       if (!parent || parent.project_id !== project.id)
         throw badRequest(`Parent task ${parentId} does not exist in project ${project.id}`);
       if (parent.type === 'CALMST') throw badRequest('A sub-task cannot be the parent of another sub-task');
+    }
+    // A copy from another project names that project's sprint and deliverable: left out, not a 400.
+    if (fields.timebox_id) {
+      const timebox = await trx
+        .selectFrom('sandbox_timeboxes')
+        .select('project_id')
+        .where('id', '=', fields.timebox_id)
+        .executeTakeFirst();
+      if (timebox && timebox.project_id !== project.id) {
+        warnings.push(`timeboxId ${fields.timebox_id} belongs to another project and was not copied`);
+        fields.timebox_id = null;
+      }
+    }
+    if (fields.deliverable_id) {
+      const deliverable = await trx
+        .selectFrom('sandbox_deliverables')
+        .select('project_id')
+        .where('id', '=', fields.deliverable_id)
+        .executeTakeFirst();
+      if (deliverable && deliverable.project_id !== project.id) {
+        warnings.push(`deliverableId ${fields.deliverable_id} belongs to another project and was not copied`);
+        fields.deliverable_id = null;
+      }
     }
     await checkReferences(trx, { project_id: project.id, type, start_date: null, due_date: null }, fields);
     const now = ctx.now();
@@ -417,7 +533,7 @@ export async function createTask(
       scope_id: null,
       story_points: null,
       effort: null,
-      obsolete: 0,
+      obsolete: obsolete ? 1 : 0,
       workstream: null,
       deliverable_id: null,
       involved_parties: null,
@@ -427,7 +543,11 @@ export async function createTask(
       created_at: now,
       last_changed_at: now,
     };
+    const state: Partial<TaskTable> = {};
+    applyStatusRules(row, body, state);
+    Object.assign(row, state);
     await trx.insertInto('sandbox_tasks').values(row).execute();
+    if (tags && tags.length > 0) await setTaskTags(trx, row.id, tags);
     return emitTask(trx, emit, 'TASK.CREATED', row.id);
   });
 }
@@ -437,8 +557,13 @@ function applyStatusRules(row: TaskTable, body: Body, fields: Partial<TaskTable>
   const type = row.type as TaskType;
   const statuses = TASK_STATUSES[type] ?? [];
   const subMap = SUB_STATUSES[type];
-  const status = str(body, 'status', { required: has(body, 'status') });
-  const subStatus = str(body, 'subStatus');
+  let status = str(body, 'status', { required: has(body, 'status') });
+  let subStatus = str(body, 'subStatus');
+  if (subMap && status !== undefined && subStatus !== undefined) {
+    // Both written back after a read: the one the client changed wins, the other follows it.
+    if (status !== row.status && subStatus === row.sub_status) subStatus = undefined;
+    else if (subStatus !== row.sub_status && status === row.status) status = undefined;
+  }
   if (status !== undefined && status !== null && !statuses.includes(status)) {
     throw badRequest(
       `Invalid status '${status}' for task type ${type}; allowed values are ${statuses.join(', ')}`,
@@ -499,6 +624,10 @@ function applyStatusRules(row: TaskTable, body: Body, fields: Partial<TaskTable>
   }
 }
 
+/**
+ * `PATCH /tasks/{id}`: a partial body, or the whole task as GET returned it with some fields
+ * changed (read-only fields ignored when unchanged, see `READ_ONLY`).
+ */
 export async function updateTask(
   ctx: SandboxContext,
   principal: Principal | null,
@@ -506,37 +635,47 @@ export async function updateTask(
   id: string,
   raw: unknown,
 ): Promise<TaskWithDescription> {
-  const body = cleanBody(raw);
-  rejectUnknown(body, [...PATCH_FIELDS, ...NOT_PATCHABLE]);
+  const body = { ...asBody(raw) };
+  rejectUnknown(body, [...PATCH_FIELDS, ...NOT_PATCHABLE, ...READ_ONLY]);
   const fields = commonFields(body);
   const obsolete = bool(body, 'obsolete');
   if (obsolete !== undefined) fields.obsolete = obsolete ? 1 : 0;
+  const tags = parseTags(body);
   return withEvents(ctx, actor, async (trx, emit) => {
     const row = await visibleTask(trx, principal, id);
+    const current = await taskWithDescription(trx, row);
+    checkReadOnly(body, current);
     // `type`, `projectId` and `parentId` are not patchable (reference §5.2): sending the current
     // value (a client writing back what it read) is accepted, any other value, including a null
     // parentId on a sub-task or a parent on a top-level task, is a 400.
     const columns = { type: row.type, projectId: row.project_id, parentId: row.parent_id } as const;
     for (const key of NOT_PATCHABLE) {
       if (!has(body, key)) continue;
-      const current = columns[key as keyof typeof columns];
+      const now = columns[key as keyof typeof columns];
       const sent = body[key];
+      if (sent === null && key !== 'parentId') continue;
       const same =
         key === 'type'
-          ? sent === current
-          : sent === current || (typeof sent === 'string' && sent.toLowerCase() === current);
+          ? sent === now
+          : sent === now || (typeof sent === 'string' && sent.toLowerCase() === now);
       if (!same) throw badRequest(`Property '${key}' cannot be changed`);
     }
+    dropNullApproval(body, row.type);
     applyStatusRules(row, body, fields);
     await checkReferences(trx, row, fields);
+    const tagsChanged = tags !== undefined && JSON.stringify(tags) !== JSON.stringify(current.tags);
     // Nothing to change: no lastChangedTimestamp bump and no TASK.UPDATED (as for features).
-    if (!Object.entries(fields).some(([column, value]) => row[column as keyof TaskTable] !== value))
-      return taskWithDescription(trx, row);
+    if (
+      !tagsChanged &&
+      !Object.entries(fields).some(([column, value]) => row[column as keyof TaskTable] !== value)
+    )
+      return current;
     await trx
       .updateTable('sandbox_tasks')
       .set({ ...fields, last_changed_at: Math.max(ctx.now(), row.last_changed_at + 1) })
       .where('id', '=', row.id)
       .execute();
+    if (tagsChanged) await setTaskTags(trx, row.id, tags);
     return emitTask(trx, emit, 'TASK.UPDATED', row.id);
   });
 }

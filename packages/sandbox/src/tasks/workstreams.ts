@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SandboxContext } from '../app/context.js';
-import type { Principal } from '../auth/tokens.js';
+import { canSeeProject, type Principal } from '../auth/tokens.js';
 import { visibleProject } from '../projects/service.js';
 import { asBody, has, rejectUnknown, requiredStr, str } from '../shared/body.js';
 import { badRequest, CalmError, notFound } from '../shared/errors.js';
@@ -34,7 +34,21 @@ export async function listWorkstreams(db: SandboxExecutor) {
   ).map(toWorkstream);
 }
 
-export async function createWorkstream(ctx: SandboxContext, raw: unknown) {
+/**
+ * Custom workstreams are one list for the whole tenant, used by tasks of every project: a client
+ * restricted to some projects may read them, but creating, renaming or deleting one would change
+ * the other projects too, so that needs a client with access to every project.
+ */
+function requireTenantWide(principal: Principal): void {
+  if (principal.projectIds !== null)
+    throw new CalmError(
+      403,
+      'Custom workstreams are shared by all projects; a client restricted to some projects cannot change them',
+    );
+}
+
+export async function createWorkstream(ctx: SandboxContext, principal: Principal, raw: unknown) {
+  requireTenantWide(principal);
   const row: WorkstreamTable = { id: randomUUID(), name: nameOnly(raw), is_custom: 1 };
   await ctx.db.insertInto('sandbox_workstreams').values(row).execute();
   return toWorkstream(row);
@@ -52,14 +66,16 @@ async function customWorkstream(ctx: SandboxContext, id: string): Promise<Workst
   return row;
 }
 
-export async function updateWorkstream(ctx: SandboxContext, id: string, raw: unknown) {
+export async function updateWorkstream(ctx: SandboxContext, principal: Principal, id: string, raw: unknown) {
+  requireTenantWide(principal);
   const name = nameOnly(raw);
   const row = await customWorkstream(ctx, id);
   await ctx.db.updateTable('sandbox_workstreams').set({ name }).where('id', '=', row.id).execute();
   return toWorkstream({ ...row, name });
 }
 
-export async function deleteWorkstream(ctx: SandboxContext, id: string): Promise<void> {
+export async function deleteWorkstream(ctx: SandboxContext, principal: Principal, id: string): Promise<void> {
+  requireTenantWide(principal);
   const row = await customWorkstream(ctx, id);
   await ctx.db.deleteFrom('sandbox_workstreams').where('id', '=', row.id).execute();
 }
@@ -124,7 +140,9 @@ export async function visibleDeliverable(
         .executeTakeFirst()
     : undefined;
   if (!row) throw notFound(`Deliverable with id ${id} not found`);
-  await visibleProject(ctx.db, principal, row.project_id);
+  // The deliverable's project is not named: the caller asked for the deliverable only.
+  if (!canSeeProject(principal, row.project_id))
+    throw new CalmError(403, `No authorization for deliverable ${id}`);
   return row;
 }
 

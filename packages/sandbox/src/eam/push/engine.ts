@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { buildOperation, composeUrl, mapResponse } from '@calmhub/mapping';
+import { buildOperation, mapResponse } from '@calmhub/mapping';
 import {
+  isRetryableStatus,
   type JobContext,
   type JobSpec,
   PermanentJobError,
   RetryJobError,
   readJson,
+  retryAfterMs,
   writeJson,
 } from '@calmhub/platform';
 import { readEvents, type SandboxEvent } from '../../events/events.js';
@@ -15,7 +17,8 @@ import { compiledMapping } from '../mappings.js';
 import { cloudAlmUrl, type EamRuntime, runtimeFor } from '../runtime.js';
 import { itemTypeOf } from '../subscriptions.js';
 import type { EamDeliveryTable, EamExecutor } from '../tables.js';
-import { retryAfterMs, send } from './http.js';
+import { webhookUrl } from '../webhooks.js';
+import { send } from './http.js';
 
 export const DISPATCH_JOB = 'eam.dispatch';
 export const DISPATCH_TICK_JOB = 'eam.dispatch-tick';
@@ -398,7 +401,7 @@ export async function deliver(
   if (body !== undefined) headers['content-type'] = 'application/json';
   // Stable across retries and resends, so receivers can drop duplicates (engineering §4.2).
   headers['webhook-id'] = delivery.id;
-  const url = composeUrl(destination.url, webhook.path, operation.path);
+  const url = webhookUrl(destination.url, webhook.path, operation.path);
   const result = await send(
     runtime,
     destination,
@@ -459,10 +462,7 @@ export async function deliver(
   }
 
   const status = result.kind === 'response' ? result.status : null;
-  const retryable =
-    result.kind === 'error'
-      ? result.retryable
-      : status !== null && (status >= 500 || status === 408 || status === 429);
+  const retryable = result.kind === 'error' ? result.retryable : status !== null && isRetryableStatus(status);
   const retryAfter =
     result.kind === 'error'
       ? result.retryAfterMs

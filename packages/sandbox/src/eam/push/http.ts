@@ -1,7 +1,15 @@
+import {
+  type CachedToken,
+  classifyFailure,
+  isRetryableStatus,
+  redactHeaders,
+  redactOutboundUrl,
+  retryAfterMs,
+  usableUntil,
+} from '@calmhub/platform';
 import { type Dispatcher, request } from 'undici';
 import type { ResolvedDestination } from '../destinations.js';
 import type { EamRuntime } from '../runtime.js';
-import { type CachedToken, usableUntil } from './token-cache.js';
 
 export interface OutboundRequest {
   method: string;
@@ -42,46 +50,6 @@ export class AuthError extends Error {
     super(message);
     this.name = 'AuthError';
   }
-}
-
-const SENSITIVE_HEADER = /authorization|cookie|api[-_]?key|token|secret|password/i;
-const SENSITIVE_QUERY = /key|token|secret|password|signature|sig$/i;
-
-export function redactHeaders(headers: Record<string, string>): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (!SENSITIVE_HEADER.test(name)) result[name] = value;
-    else {
-      const scheme = /^(Basic|Bearer)\s/i.exec(value)?.[1];
-      result[name] = scheme ? `${scheme} ***` : '***';
-    }
-  }
-  return result;
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) {
-      parsed.username = parsed.username ? '***' : '';
-      parsed.password = parsed.password ? '***' : '';
-    }
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (SENSITIVE_QUERY.test(key)) parsed.searchParams.set(key, '***');
-    }
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
-/** `Retry-After` as delay-seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** Properties with a given prefix (`URL.headers.`), keyed by the rest of the name. */
@@ -129,16 +97,6 @@ function dispatcherFor(
   );
 }
 
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as Error & { cause?: unknown }).cause;
-    const code = (error as Error & { code?: string }).code;
-    const detail = cause instanceof Error ? `: ${cause.message}` : '';
-    return `${code ? `${code} ` : ''}${error.message}${detail}`;
-  }
-  return String(error);
-}
-
 function tokenKey(destination: ResolvedDestination): string {
   const p = destination.properties;
   return [destination.name, destination.updatedAt, p.clientId, p.tokenServiceURL, p.scope ?? ''].join(
@@ -173,27 +131,29 @@ async function fetchToken(runtime: EamRuntime, destination: ResolvedDestination)
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    throw new AuthError(`token service ${redactUrl(url)} unreachable: ${errorMessage(error)}`, true);
+    const failure = classifyFailure(error);
+    throw new AuthError(
+      `token service ${redactOutboundUrl(url)} unreachable: ${failure.message}`,
+      failure.retryable,
+    );
   }
   const text = await response.body.text();
   const status = response.statusCode;
   if (status < 200 || status >= 300) {
-    const retryable = status >= 500 || status === 408 || status === 429;
-    const header = response.headers['retry-after'];
     throw new AuthError(
-      `token service ${redactUrl(url)} answered ${status}: ${text.slice(0, 300)}`,
-      retryable,
-      retryAfterMs(Array.isArray(header) ? header[0] : header, runtime.ctx.now()),
+      `token service ${redactOutboundUrl(url)} answered ${status}: ${text.slice(0, 300)}`,
+      isRetryableStatus(status),
+      retryAfterMs(response.headers['retry-after'], runtime.ctx.now()),
     );
   }
   let parsed: { access_token?: unknown; token_type?: unknown; expires_in?: unknown };
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
-    throw new AuthError(`token service ${redactUrl(url)} did not answer JSON`, false);
+    throw new AuthError(`token service ${redactOutboundUrl(url)} did not answer JSON`, false);
   }
   if (typeof parsed.access_token !== 'string' || parsed.access_token === '')
-    throw new AuthError(`token service ${redactUrl(url)} answered without access_token`, false);
+    throw new AuthError(`token service ${redactOutboundUrl(url)} answered without access_token`, false);
   const expiresIn = Number(parsed.expires_in);
   return {
     accessToken: parsed.access_token,
@@ -220,7 +180,7 @@ export async function send(
   const headers: Record<string, string> = { ...outbound.headers };
   for (const [name, value] of prefixed(p, 'URL.headers.')) headers[name.toLowerCase()] = value;
   const url = withQueries(outbound.url, prefixed(p, 'URL.queries.'));
-  const shownUrl = redactUrl(url);
+  const shownUrl = redactOutboundUrl(url);
 
   let tokenCacheKey: string | undefined;
   const authorize = async (fresh: boolean): Promise<void> => {
@@ -290,16 +250,15 @@ export async function send(
         url: shownUrl,
       };
     }
-    const timedOut =
-      error instanceof Error && (error.name === 'TimeoutError' || /timeout|aborted/i.test(error.message));
+    const failure = classifyFailure(error, signal);
     return {
       kind: 'error',
       outcome: 'CONNECTIVITY_ERROR',
-      retryable: true,
+      retryable: failure.retryable,
       message:
-        timedOut && !signal.aborted
-          ? `no answer within ${runtime.settings.requestTimeoutMs} ms (${errorMessage(error)})`
-          : errorMessage(error),
+        failure.kind === 'timeout'
+          ? `no answer within ${runtime.settings.requestTimeoutMs} ms (${failure.message})`
+          : failure.message,
       durationMs: elapsed(),
       sentHeaders: redactHeaders(headers),
       url: shownUrl,

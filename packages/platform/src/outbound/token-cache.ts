@@ -6,13 +6,14 @@ export interface CachedToken {
 }
 
 /**
- * OAuth2 client-credentials tokens per destination (BTP: "cached and renewed shortly before
- * expiry"). Concurrent deliveries for one destination share a single token request.
+ * OAuth2 client-credentials tokens by key (e.g. per destination or per tenant: "cached and
+ * renewed shortly before expiry"). Concurrent callers for one key share a single token request
+ * (single flight); a failed request is not cached, so the next caller tries again.
  */
 export class TokenCache {
   private readonly tokens = new Map<string, CachedToken>();
   private readonly inflight = new Map<string, Promise<CachedToken>>();
-  /** Token requests made, for tests and the console. */
+  /** Token requests made, for tests and consoles. */
   fetches = 0;
 
   async get(key: string, now: () => number, fetchToken: () => Promise<CachedToken>): Promise<CachedToken> {
@@ -38,7 +39,7 @@ export class TokenCache {
     this.tokens.delete(key);
   }
 
-  /** Drops every token of a destination (after an edit or delete). */
+  /** Drops every token whose key starts with `prefix` (e.g. after a destination is edited or deleted). */
   invalidatePrefix(prefix: string): void {
     for (const key of this.tokens.keys()) if (key.startsWith(prefix)) this.tokens.delete(key);
   }

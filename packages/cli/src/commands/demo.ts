@@ -1,0 +1,69 @@
+import type { Config, Logger } from '@calmhub/platform';
+import { DEFAULT_SANDBOX_PORT, type Sandbox, startSandbox } from '@calmhub/sandbox';
+import { type ApiClient, createApiClient } from '../client/api-client.js';
+
+export const DEMO_PROJECT = 'Demo';
+export const DEMO_CREDENTIAL = 'Cloud ALM sandbox';
+export const DEMO_CALM_PROJECT = 'S/4HANA Finance Transformation';
+
+/** The sandbox `npm start` runs beside the hub: a seeded local Cloud ALM under the same data directory. */
+export async function startDemoSandbox(config: Config, logger: Logger): Promise<Sandbox> {
+  return startSandbox({
+    host: config.host,
+    port: DEFAULT_SANDBOX_PORT,
+    dataDir: config.dataDir,
+    seed: 'demo',
+    logger: logger.child({ component: 'sandbox' }),
+  });
+}
+
+async function findByName<T extends { name: string }>(
+  api: ApiClient,
+  path: string,
+  name: string,
+): Promise<T | undefined> {
+  return (await api.get<{ items: T[] }>(path)).items.find((item) => item.name === name);
+}
+
+/**
+ * Links a hub project to the sandbox over the hub's public API, exactly as a user would (the
+ * service key pasted as a credential, the Cloud ALM project picked by name). Idempotent: what
+ * exists is kept.
+ */
+export async function linkDemoProject(
+  hubUrl: string,
+  token: string,
+  sandbox: Sandbox,
+): Promise<{ webhookUrl?: string }> {
+  const api = createApiClient(hubUrl, token);
+  const project =
+    (await findByName<{ id: string; name: string }>(api, '/api/v1/projects', DEMO_PROJECT)) ??
+    (await api.post<{ id: string }>('/api/v1/projects', {
+      name: DEMO_PROJECT,
+      description: 'Linked to the sandbox Cloud ALM',
+    }));
+  const credential =
+    (await findByName<{ id: string; name: string }>(api, '/api/v1/credentials', DEMO_CREDENTIAL)) ??
+    (await api.post<{ id: string }>('/api/v1/credentials', {
+      name: DEMO_CREDENTIAL,
+      serviceKey: sandbox.serviceKey,
+    }));
+  const integrations = `/api/v1/projects/${project.id}/integrations`;
+  const existing = await findByName<{ name: string; webhook: { url: string } | null }>(
+    api,
+    integrations,
+    'Cloud ALM',
+  );
+  if (existing) return existing.webhook ? { webhookUrl: existing.webhook.url } : {};
+  const picker = await api.get<{ items: Array<{ id: string; name: string }> }>(
+    `/api/v1/projects/${project.id}/calm-projects?credentialId=${credential.id}`,
+  );
+  const calmProject = picker.items.find((p) => p.name === DEMO_CALM_PROJECT) ?? picker.items[0];
+  if (!calmProject) return {};
+  const created = await api.post<{ webhook: { url: string } | null }>(integrations, {
+    name: 'Cloud ALM',
+    credentialId: credential.id,
+    calmProjectId: calmProject.id,
+  });
+  return created.webhook ? { webhookUrl: created.webhook.url } : {};
+}

@@ -1,0 +1,56 @@
+/**
+ * The one table of who may do what. Routes declare the action they need (`config.action`);
+ * project-scoped actions are checked against the caller's role in the object's project,
+ * tenant-scoped ones against the caller's tenant role.
+ */
+
+export const PROJECT_ROLES = ['admin', 'release_manager', 'developer', 'approver', 'viewer'] as const;
+export type ProjectRole = (typeof PROJECT_ROLES)[number];
+
+export const TENANT_ACTIONS = [
+  /** Read the tenant's users, global credentials, own tokens. */
+  'tenant.read',
+  'users.manage',
+  'projects.create',
+  'credentials.manage_global',
+] as const;
+
+export const PROJECT_ACTIONS = [
+  'project.read',
+  'project.update',
+  'members.manage',
+  'credentials.read',
+  'credentials.manage',
+  'credentials.test',
+  'integrations.read',
+  'integrations.manage',
+  /** The webhook secret key: project admins paste it into Cloud ALM. */
+  'integrations.read_secret',
+] as const;
+
+export type TenantAction = (typeof TENANT_ACTIONS)[number];
+export type ProjectAction = (typeof PROJECT_ACTIONS)[number];
+export type Action = TenantAction | ProjectAction;
+/** `self`: any authenticated caller, about their own things (profile, own tokens). `public`: no token. */
+export type RouteAction = Action | 'self' | 'public';
+
+const VIEWER: ProjectAction[] = ['project.read', 'credentials.read', 'integrations.read'];
+
+export const ROLE_ACTIONS: Record<ProjectRole, readonly ProjectAction[]> = {
+  viewer: VIEWER,
+  developer: VIEWER,
+  approver: VIEWER,
+  release_manager: [...VIEWER, 'credentials.test'],
+  admin: PROJECT_ACTIONS,
+};
+
+/** Tenant members (not admins) may read the tenant; everything else tenant-wide is for admins. */
+export const MEMBER_TENANT_ACTIONS: readonly TenantAction[] = ['tenant.read'];
+
+export function isProjectAction(action: Action): action is ProjectAction {
+  return (PROJECT_ACTIONS as readonly string[]).includes(action);
+}
+
+export function roleAllows(role: ProjectRole, action: ProjectAction): boolean {
+  return ROLE_ACTIONS[role].includes(action);
+}

@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '@calmhub/platform';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../app/deps.js';
+import type { HubTables, ProjectsTable } from '../store/tables.js';
+import type { Actor } from './actor.js';
+import { notFound, requireProjectAction, roleInProject, visibleProjectIds } from './authorize.js';
+import type { ProjectRole } from './permissions.js';
+import { iso, type ProjectView, projectView } from './views.js';
+
+type Deps = { db: Kysely<HubTables>; clock: Clock };
+
+async function assertNameFree(deps: Deps, tenantId: string, name: string, exceptId?: string): Promise<void> {
+  let query = deps.db
+    .selectFrom('hub_projects')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('name', '=', name);
+  if (exceptId) query = query.where('id', '!=', exceptId);
+  if (await query.executeTakeFirst())
+    throw new AppError('conflict', `A project named "${name}" already exists`, {
+      details: { field: 'name' },
+    });
+}
+
+export async function createProject(
+  deps: Deps,
+  actor: Actor,
+  input: { name: string; description?: string | undefined },
+): Promise<ProjectView & { role: string }> {
+  const name = input.name.trim();
+  await assertNameFree(deps, actor.tenantId, name);
+  const now = deps.clock.now();
+  const row: ProjectsTable = {
+    id: randomUUID(),
+    tenant_id: actor.tenantId,
+    name,
+    description: input.description?.trim() ?? '',
+    created_at: now,
+    updated_at: now,
+  };
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.insertInto('hub_projects').values(row).execute();
+    await trx
+      .insertInto('hub_project_members')
+      .values({
+        project_id: row.id,
+        user_id: actor.userId,
+        tenant_id: actor.tenantId,
+        role: 'admin',
+        created_at: now,
+      })
+      .execute();
+  });
+  return { ...projectView(row), role: 'admin' };
+}
+
+export async function listProjects(deps: Deps, actor: Actor): Promise<Array<ProjectView & { role: string }>> {
+  const visible = await visibleProjectIds(deps.db, actor);
+  if (visible !== 'all' && visible.length === 0) return [];
+  let query = deps.db.selectFrom('hub_projects').selectAll().where('tenant_id', '=', actor.tenantId);
+  if (visible !== 'all') query = query.where('id', 'in', visible);
+  const rows = await query.orderBy('name').execute();
+  const roles = await deps.db
+    .selectFrom('hub_project_members')
+    .select(['project_id', 'role'])
+    .where('user_id', '=', actor.userId)
+    .execute();
+  const roleOf = new Map(roles.map((r) => [r.project_id, r.role]));
+  return rows.map((row) => ({
+    ...projectView(row),
+    role: roleOf.get(row.id) ?? (actor.tenantRole === 'admin' ? 'tenant_admin' : 'viewer'),
+  }));
+}
+
+export async function getProject(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+): Promise<ProjectView & { role: string }> {
+  await requireProjectAction(deps.db, actor, id, 'project.read');
+  const row = await deps.db
+    .selectFrom('hub_projects')
+    .selectAll()
+    .where('tenant_id', '=', actor.tenantId)
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  return { ...projectView(row), role: (await roleInProject(deps.db, actor, id)) ?? 'viewer' };
+}
+
+export async function updateProject(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  input: { name?: string | undefined; description?: string | undefined },
+): Promise<ProjectView & { role: string }> {
+  await requireProjectAction(deps.db, actor, id, 'project.update');
+  if (input.name !== undefined) await assertNameFree(deps, actor.tenantId, input.name.trim(), id);
+  await deps.db
+    .updateTable('hub_projects')
+    .set({
+      ...(input.name === undefined ? {} : { name: input.name.trim() }),
+      ...(input.description === undefined ? {} : { description: input.description.trim() }),
+      updated_at: deps.clock.now(),
+    })
+    .where('tenant_id', '=', actor.tenantId)
+    .where('id', '=', id)
+    .execute();
+  return getProject(deps, actor, id);
+}
+
+export interface MemberView {
+  userId: string;
+  email: string;
+  name: string;
+  role: string;
+  since: string;
+}
+
+export async function listMembers(deps: Deps, actor: Actor, projectId: string): Promise<MemberView[]> {
+  await requireProjectAction(deps.db, actor, projectId, 'project.read');
+  const rows = await deps.db
+    .selectFrom('hub_project_members')
+    .innerJoin('hub_users', 'hub_users.id', 'hub_project_members.user_id')
+    .select([
+      'hub_users.id',
+      'hub_users.email',
+      'hub_users.name',
+      'hub_project_members.role',
+      'hub_project_members.created_at',
+    ])
+    .where('hub_project_members.project_id', '=', projectId)
+    .where('hub_project_members.tenant_id', '=', actor.tenantId)
+    .orderBy('hub_users.email')
+    .execute();
+  return rows.map((row) => ({
+    userId: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    since: iso(row.created_at),
+  }));
+}
+
+export async function setMember(
+  deps: Deps,
+  actor: Actor,
+  projectId: string,
+  userId: string,
+  role: ProjectRole,
+): Promise<MemberView> {
+  await requireProjectAction(deps.db, actor, projectId, 'members.manage');
+  const user = await deps.db
+    .selectFrom('hub_users')
+    .selectAll()
+    .where('tenant_id', '=', actor.tenantId)
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  if (!user) throw notFound('user', userId);
+  const now = deps.clock.now();
+  await deps.db
+    .insertInto('hub_project_members')
+    .values({ project_id: projectId, user_id: userId, tenant_id: actor.tenantId, role, created_at: now })
+    .onConflict((oc) => oc.columns(['project_id', 'user_id']).doUpdateSet({ role }))
+    .execute();
+  const member = (await listMembers(deps, actor, projectId)).find((m) => m.userId === userId);
+  return member as MemberView;
+}
+
+export async function removeMember(
+  deps: Deps,
+  actor: Actor,
+  projectId: string,
+  userId: string,
+): Promise<void> {
+  await requireProjectAction(deps.db, actor, projectId, 'members.manage');
+  const result = await deps.db
+    .deleteFrom('hub_project_members')
+    .where('project_id', '=', projectId)
+    .where('user_id', '=', userId)
+    .where('tenant_id', '=', actor.tenantId)
+    .executeTakeFirst();
+  if (Number(result.numDeletedRows) === 0) throw notFound('member', userId);
+}

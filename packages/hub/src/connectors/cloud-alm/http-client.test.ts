@@ -1,0 +1,110 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TokenCache } from '@calmhub/platform';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ResolvedCredential } from '../credential.js';
+import { RemoteCallError } from '../remote-call-error.js';
+import { HttpCloudAlmClient } from './http-client.js';
+
+/** A scripted Cloud ALM: counts token requests and answers API calls from `answer`. */
+async function scriptedCalm(answer: (req: IncomingMessage, res: ServerResponse, token: string) => void) {
+  let tokens = 0;
+  const seen: string[] = [];
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/oauth/token') {
+      tokens++;
+      const token = `token-${tokens}`;
+      setTimeout(
+        () =>
+          res
+            .setHeader('content-type', 'application/json')
+            .end(JSON.stringify({ access_token: token, expires_in: 3600 })),
+        20,
+      );
+      return;
+    }
+    const token = (req.headers.authorization ?? '').replace('Bearer ', '');
+    seen.push(`${req.method} ${req.url} ${token}`);
+    answer(req, res, token);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    base,
+    seen,
+    tokenRequests: () => tokens,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+const credential = (base: string): ResolvedCredential => ({
+  id: 'c1',
+  version: 1,
+  type: 'cloud_alm',
+  system: 'cloud_alm',
+  settings: { clientId: 'sb-x', tokenUrl: `${base}/oauth/token`, apiUrl: `${base}/api` },
+  secret: { clientSecret: 's' },
+});
+
+describe('HttpCloudAlmClient', () => {
+  const closers: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+
+  const client = (base: string) =>
+    new HttpCloudAlmClient(
+      { tokens: new TokenCache(), timeoutMs: 2000, now: Date.now },
+      credential(base),
+      `${base}/api/`,
+    );
+
+  it('shares one token request among concurrent calls and reuses the token until it nearly expires', async () => {
+    const calm = await scriptedCalm((_req, res) =>
+      res.setHeader('content-type', 'application/json').end('[]'),
+    );
+    closers.push(calm.close);
+    const c = client(calm.base);
+    await Promise.all([c.listProjects(), c.listProjects(), c.listProjects()]);
+    await c.listProjects();
+    expect(calm.tokenRequests()).toBe(1);
+    expect(calm.seen).toEqual(Array(4).fill('GET /api/calm-projects/v1/projects token-1'));
+  });
+
+  it('fetches a new token once after a 401 and repeats the call', async () => {
+    const calm = await scriptedCalm((_req, res, token) => {
+      if (token === 'token-1') res.writeHead(401).end();
+      else res.setHeader('content-type', 'application/json').end('[{"id":"p1","name":"Demo","status":"O"}]');
+    });
+    closers.push(calm.close);
+    expect(await client(calm.base).listProjects()).toEqual([{ id: 'p1', name: 'Demo', status: 'O' }]);
+    expect(calm.tokenRequests()).toBe(2);
+  });
+
+  it("reports Cloud ALM's own error text, the status and Retry-After", async () => {
+    const calm = await scriptedCalm((_req, res) =>
+      res
+        .writeHead(503, { 'retry-after': '7', 'content-type': 'application/json' })
+        .end('{"message":"Service busy"}'),
+    );
+    closers.push(calm.close);
+    const error = (await client(calm.base)
+      .listProjects()
+      .catch((e: unknown) => e)) as RemoteCallError;
+    expect(error).toBeInstanceOf(RemoteCallError);
+    expect(error).toMatchObject({ remoteStatus: 503, retryable: true, code: 'unavailable' });
+    expect(error.message).toBe('Cloud ALM answered 503 to GET /calm-projects/v1/projects: Service busy');
+    expect(error.retryAt).toBeGreaterThan(Date.now() + 5000);
+  });
+
+  it('names an unreachable Cloud ALM without leaking query values', async () => {
+    const c = new HttpCloudAlmClient(
+      { tokens: new TokenCache(), timeoutMs: 2000, now: Date.now },
+      credential('http://127.0.0.1:9'),
+      'http://127.0.0.1:9/api',
+    );
+    const error = (await c.listProjects().catch((e: unknown) => e)) as RemoteCallError;
+    expect(error).toMatchObject({ system: 'token_service', retryable: true, code: 'bad_gateway' });
+    expect(error.message).toMatch(/^Token service http:\/\/127.0.0.1:9\/oauth\/token unreachable: /);
+  });
+});

@@ -1,0 +1,7 @@
+export {
+  type CloudAlmContractSubject,
+  cloudAlmClientContract,
+} from '../connectors/cloud-alm/client.contract.js';
+export * from './fake-connectors.js';
+export * from './scenario.js';
+export * from './test-hub.js';
