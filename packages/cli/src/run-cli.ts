@@ -1,5 +1,6 @@
 import { ConfigError } from '@calmhub/platform';
 import type { Command, Io } from './commands/command.js';
+import { componentsCommand } from './commands/components.js';
 import { credentialsCommand } from './commands/credentials.js';
 import { integrationsCommand } from './commands/integrations.js';
 import { mappingCommand } from './commands/mapping.js';
@@ -7,6 +8,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { projectsCommand } from './commands/projects.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { serveCommand } from './commands/serve.js';
+import { storiesCommand } from './commands/stories.js';
 import { tenantsCommand } from './commands/tenants.js';
 import { tokensCommand } from './commands/tokens.js';
 import { usersCommand } from './commands/users.js';
@@ -22,6 +24,8 @@ const COMMANDS: Command[] = [
   projectsCommand,
   credentialsCommand,
   integrationsCommand,
+  storiesCommand,
+  componentsCommand,
   sandboxCommand,
   mappingCommand,
 ];

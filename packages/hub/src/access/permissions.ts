@@ -24,8 +24,14 @@ export const PROJECT_ACTIONS = [
   'credentials.test',
   'integrations.read',
   'integrations.manage',
+  /** Start a sync ("Sync User Stories"). */
+  'integrations.sync',
   /** The webhook secret key: project admins paste it into Cloud ALM. */
   'integrations.read_secret',
+  /** Hub-side fields of a synced user story (notes, labels). */
+  'stories.edit',
+  /** Attach, change and detach a story's components (transports, CPI artifacts, deliverables). */
+  'components.manage',
 ] as const;
 
 export type TenantAction = (typeof TENANT_ACTIONS)[number];
@@ -38,9 +44,9 @@ const VIEWER: ProjectAction[] = ['project.read', 'credentials.read', 'integratio
 
 export const ROLE_ACTIONS: Record<ProjectRole, readonly ProjectAction[]> = {
   viewer: VIEWER,
-  developer: VIEWER,
+  developer: [...VIEWER, 'stories.edit', 'components.manage', 'integrations.sync'],
   approver: VIEWER,
-  release_manager: [...VIEWER, 'credentials.test'],
+  release_manager: [...VIEWER, 'credentials.test', 'stories.edit', 'components.manage', 'integrations.sync'],
   admin: PROJECT_ACTIONS,
 };
 

@@ -1,6 +1,9 @@
 import { registerAccessRoutes } from '../access/routes.js';
+import { registerComponentRoutes } from '../components/routes.js';
 import { registerCredentialRoutes } from '../credentials/routes.js';
 import { registerIntegrationRoutes } from '../integrations/routes.js';
+import { registerStoryRoutes } from '../stories/routes.js';
+import { syncDomain } from '../sync/domain.js';
 import type { HubDomain } from './deps.js';
 
 /** The hub's domains, in registration order. A new domain is a folder plus one line here. */
@@ -8,4 +11,8 @@ export const hubDomains: HubDomain[] = [
   { name: 'access', routes: registerAccessRoutes },
   { name: 'credentials', routes: registerCredentialRoutes },
   { name: 'integrations', routes: registerIntegrationRoutes },
+  // components first: the stories' schemas refer to its `Component`.
+  { name: 'components', routes: registerComponentRoutes },
+  { name: 'stories', routes: registerStoryRoutes },
+  syncDomain,
 ];

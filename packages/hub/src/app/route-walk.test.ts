@@ -2,6 +2,7 @@ import { testEngines } from '@calmhub/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeCloudAlm } from '../connectors/cloud-alm/fake-client.js';
 import type { HubTables } from '../store/tables.js';
+import { type CalmItems, givenCalmItems } from '../testing/calm-items.js';
 import { fakeConnectors } from '../testing/fake-connectors.js';
 import { FAKE_SECRET, givenScenario, type Scenario, seedFakeCalm } from '../testing/scenario.js';
 import { type ApiResponse, startTestHub, type TestHub } from '../testing/test-hub.js';
@@ -25,6 +26,11 @@ interface RouteCase {
 const project = (s: Scenario) => ({ id: s.projectId });
 const credential = (s: Scenario) => ({ id: s.projectCredentialId });
 const integration = (s: Scenario) => ({ id: s.integrationId });
+// Synced Cloud ALM items and an attached component, made in beforeAll.
+let calmItems: CalmItems;
+let componentId: string;
+const story = () => ({ id: calmItems.stories.vendor?.id as string });
+const component = () => ({ id: componentId });
 
 const CASES: Record<string, RouteCase> = {
   'GET /api/v1/me': { isolation: 'scoped' },
@@ -108,6 +114,41 @@ const CASES: Record<string, RouteCase> = {
   'DELETE /api/v1/integrations/:id': { isolation: 'hidden', params: integration },
   'GET /api/v1/integrations/:id/webhook': { isolation: 'hidden', params: integration },
   'POST /api/v1/integrations/:id/webhook/rotate': { isolation: 'hidden', params: integration },
+  'GET /api/v1/projects/:id/stories': {
+    isolation: 'hidden',
+    params: project,
+    query: () => 'status=CIPUSOPEN&limit=5',
+  },
+  'GET /api/v1/stories/:id': { isolation: 'hidden', params: story },
+  'PATCH /api/v1/stories/:id': { isolation: 'hidden', params: story, body: () => ({ notes: 'walked' }) },
+  'GET /api/v1/features/:id': {
+    isolation: 'hidden',
+    params: () => ({ id: calmItems.features.payments?.id as string }),
+  },
+  'GET /api/v1/stories/:id/components': { isolation: 'hidden', params: story },
+  'POST /api/v1/stories/:id/components': {
+    isolation: 'hidden',
+    params: story,
+    body: () => ({ deliverable: { name: 'Spec', url: 'https://example.com/spec' } }),
+  },
+  'PATCH /api/v1/components/:id': {
+    isolation: 'hidden',
+    params: component,
+    body: () => ({ deliverable: { name: 'Renamed' } }),
+  },
+  'DELETE /api/v1/components/:id': { isolation: 'hidden', params: component },
+  'GET /api/v1/stories/:id/transport-suggestions': { isolation: 'hidden', params: story },
+  'POST /api/v1/integrations/:id/sync': {
+    isolation: 'hidden',
+    params: integration,
+    body: () => ({ mode: 'delta' }),
+  },
+  'GET /api/v1/integrations/:id/sync-runs': {
+    isolation: 'hidden',
+    params: integration,
+    query: () => 'limit=5',
+  },
+  'GET /api/v1/sync-runs/:id': { isolation: 'hidden', params: (s) => ({ id: s.syncRunId }) },
 };
 
 function pathOf(url: string, params: Record<string, string>): string {
@@ -126,6 +167,8 @@ const TABLES: Array<keyof HubTables> = [
   'hub_project_members',
   'hub_credentials',
   'hub_integrations',
+  'hub_story_fields',
+  'hub_story_components',
 ];
 
 /** Everything stored, except when a token was last used (reads bump it). */
@@ -161,6 +204,12 @@ describe.each(testEngines)('every route (%s)', (engine) => {
     seedFakeCalm(calm);
     hub = await startTestHub({ engine, connectors: fakeConnectors(calm) });
     s = await givenScenario(hub);
+    calmItems = await givenCalmItems(hub, s);
+    const attached = await hub.call('POST', `/api/v1/stories/${story().id}/components`, {
+      token: s.admin,
+      body: { abapTransport: { number: 'S4DK900121' } },
+    });
+    componentId = attached.body.id;
     routes = hub.hub.routes.map(({ method, url }) => {
       const key = `${method} ${url}`;
       return { key, method, url, case: CASES[key] as RouteCase };

@@ -1,10 +1,13 @@
 import { AppError, type Logger, type TokenCache } from '@calmhub/platform';
 import type { Dispatcher } from 'undici';
 import type { ResolvedCredential } from './credential.js';
+import type { HostLimiter } from './host-limiter.js';
 import { fetchClientCredentialsToken } from './oauth/client-credentials.js';
 
 export interface AuthContext {
   tokens: TokenCache;
+  /** Per-host concurrency and rate; none in tests that do not need it. */
+  limiter?: HostLimiter | undefined;
   timeoutMs: number;
   now: () => number;
   logger?: Logger | undefined;

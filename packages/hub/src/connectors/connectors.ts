@@ -4,6 +4,7 @@ import { type AuthContext, authorizationFor } from './auth-header.js';
 import type { CloudAlmClient } from './cloud-alm/client.js';
 import { HttpCloudAlmClient } from './cloud-alm/http-client.js';
 import type { CredentialTestResult, ResolvedCredential } from './credential.js';
+import { HostLimiter, type HostLimits } from './host-limiter.js';
 import { RemoteCallError, remoteErrorText } from './remote-call-error.js';
 
 /** How the hub reaches remote systems. build-hub wires the HTTP ones; unit tests may pass fakes. */
@@ -17,6 +18,8 @@ export interface Connectors {
 
 export interface HttpConnectorsOptions {
   timeoutMs: number;
+  /** Per-host concurrency and rate for Cloud ALM calls. */
+  limits?: HostLimits | undefined;
   now: () => number;
   logger?: Logger | undefined;
   dispatcher?: Dispatcher | undefined;
@@ -24,7 +27,8 @@ export interface HttpConnectorsOptions {
 
 export function createHttpConnectors(options: HttpConnectorsOptions): Connectors {
   const tokens = new TokenCache();
-  const context: AuthContext = { ...options, tokens };
+  const limiter = options.limits ? new HostLimiter(options.limits) : undefined;
+  const context: AuthContext = { ...options, tokens, limiter };
   const cloudAlm = (credential: ResolvedCredential, apiUrl: string) =>
     new HttpCloudAlmClient(context, credential, apiUrl);
   return {

@@ -1,4 +1,6 @@
 import { jobsMigrations, type MigrationContext, type MigrationSet } from '@calmhub/platform';
+import { storiesAndComponentsTables } from '../stories/migrations.js';
+import { syncTables } from '../sync/migrations.js';
 
 async function accessAndIntegrations({ db, types }: MigrationContext): Promise<void> {
   await db.schema
@@ -107,6 +109,8 @@ export const hubMigrations: MigrationSet = {
   name: 'hub',
   migrations: {
     '0001_access_credentials_integrations': { up: accessAndIntegrations },
+    '0002_sync': { up: syncTables },
+    '0003_stories_components': { up: storiesAndComponentsTables },
   },
 };
 

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Row types of the hub's tables. JSON columns are text on both engines (see platform readJson). */
 
 export type TenantRole = 'admin' | 'member';
@@ -90,6 +92,160 @@ export type IntegrationsTable = {
   updated_at: number;
 };
 
+export type CalmFeaturesTable = {
+  id: string;
+  tenant_id: string;
+  project_id: string;
+  integration_id: string;
+  calm_uuid: string;
+  display_id: string | null;
+  title: string;
+  /** HTML as Cloud ALM holds it; rendered sanitised. */
+  description: string | null;
+  status_code: string;
+  priority_code: number | null;
+  responsible_id: string | null;
+  /** Cloud ALM's `modifiedAt`, epoch ms. */
+  modified_at: number;
+  /** The entity as Cloud ALM answered it, JSON. */
+  raw: string;
+  obsolete: number;
+  obsolete_at: number | null;
+  synced_at: number;
+};
+
+export type CalmStoriesTable = {
+  id: string;
+  tenant_id: string;
+  project_id: string;
+  integration_id: string;
+  calm_id: string;
+  feature_calm_uuid: string | null;
+  display_id: string | null;
+  title: string;
+  description: string | null;
+  status: string;
+  sub_status: string | null;
+  priority_id: number | null;
+  /** E-mail or user id of the assignee, as Cloud ALM names people. */
+  assignee_id: string | null;
+  /** Cloud ALM's `lastChangedTimestamp`, epoch ms. */
+  modified_at: number;
+  raw: string;
+  obsolete: number;
+  obsolete_at: number | null;
+  synced_at: number;
+  /** When a sync last confirmed `feature_calm_uuid` (links have no timestamp of their own). */
+  link_synced_at: number | null;
+};
+
+export type CalmTransportsTable = {
+  integration_id: string;
+  calm_uuid: string;
+  tenant_id: string;
+  /** The transport request number, e.g. S4DK900121. */
+  transport_id: string;
+  description: string | null;
+  owner: string | null;
+  status: string;
+  source_system: string | null;
+  target_system: string | null;
+  modified_at: number;
+  raw: string;
+  obsolete: number;
+  synced_at: number;
+};
+
+export type CalmFeatureTransportsTable = {
+  integration_id: string;
+  feature_calm_uuid: string;
+  transport_calm_uuid: string;
+  synced_at: number;
+};
+
+export type CalmCodeListsTable = {
+  integration_id: string;
+  /** `feature_status` or `feature_priority`. */
+  list: string;
+  code: string;
+  name: string;
+};
+
+export type StatusTransitionsTable = {
+  id: Generated<number>;
+  tenant_id: string;
+  integration_id: string;
+  item_kind: 'feature' | 'story';
+  /** The hub's id of the feature or story. */
+  item_id: string;
+  calm_id: string;
+  from_status: string | null;
+  to_status: string;
+  /** Cloud ALM's timestamp of the change, epoch ms. */
+  changed_at: number;
+  /** Which path saw it first: full, delta, sweep or webhook. */
+  source: string;
+  recorded_at: number;
+};
+
+export type SyncStateTable = {
+  integration_id: string;
+  features_watermark: number | null;
+  tasks_watermark: number | null;
+  transports_watermark: number | null;
+  last_full_at: number | null;
+  last_delta_at: number | null;
+  last_sweep_at: number | null;
+};
+
+export type SyncRunsTable = {
+  id: string;
+  tenant_id: string;
+  integration_id: string;
+  mode: 'full' | 'delta' | 'sweep';
+  state: 'queued' | 'running' | 'succeeded' | 'failed';
+  /** A user id, or `schedule` for the reconcile. */
+  requested_by: string;
+  progress: string;
+  counts: string;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+};
+
+/** Hub-side fields of a user story (never sent to Cloud ALM), one row once someone edits them. */
+export type StoryFieldsTable = {
+  story_id: string;
+  tenant_id: string;
+  notes: string | null;
+  /** JSON array of label strings. */
+  labels: string;
+  updated_by: string;
+  updated_at: number;
+};
+
+export type ComponentKind = 'abap_transport' | 'cpi_artifact' | 'deliverable';
+
+/** A technical artifact attached to a user story. Detached rows stay, stamped, for the record. */
+export type StoryComponentsTable = {
+  id: string;
+  tenant_id: string;
+  project_id: string;
+  story_id: string;
+  kind: ComponentKind;
+  /** The transport request number for `abap_transport`, else null (the conflict check reads it). */
+  transport_id: string | null;
+  /** The kind's fields, JSON (see components/schemas.ts). */
+  details: string;
+  created_by: string;
+  created_at: number;
+  updated_by: string;
+  updated_at: number;
+  detached_by: string | null;
+  detached_at: number | null;
+};
+
 export type HubTables = {
   hub_tenants: TenantsTable;
   hub_users: UsersTable;
@@ -98,4 +254,14 @@ export type HubTables = {
   hub_project_members: ProjectMembersTable;
   hub_credentials: CredentialsTable;
   hub_integrations: IntegrationsTable;
+  hub_calm_features: CalmFeaturesTable;
+  hub_calm_stories: CalmStoriesTable;
+  hub_calm_transports: CalmTransportsTable;
+  hub_calm_feature_transports: CalmFeatureTransportsTable;
+  hub_calm_code_lists: CalmCodeListsTable;
+  hub_status_transitions: StatusTransitionsTable;
+  hub_sync_state: SyncStateTable;
+  hub_sync_runs: SyncRunsTable;
+  hub_story_fields: StoryFieldsTable;
+  hub_story_components: StoryComponentsTable;
 };

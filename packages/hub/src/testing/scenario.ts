@@ -18,6 +18,8 @@ export interface Scenario {
   globalCredentialId: string;
   projectCredentialId: string;
   integrationId: string;
+  /** A finished full sync of the integration. */
+  syncRunId: string;
   developer: { userId: string; token: string };
   viewer: { userId: string; token: string };
   otherTenant: { tenantId: string; adminToken: string };
@@ -68,6 +70,15 @@ export async function givenScenario(hub: TestHub): Promise<Scenario> {
     }),
     201,
   );
+  const run = await ok(
+    hub.call('POST', `/api/v1/integrations/${integration.id}/sync`, { token: admin }),
+    202,
+  );
+  for (let i = 0; i < 200; i++) {
+    const state = (await hub.call('GET', `/api/v1/sync-runs/${run.id}`, { token: admin })).body.state;
+    if (state === 'succeeded' || state === 'failed') break;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
   const tenantId = me.tenant.id as string;
   const developer = await givenUser(hub, tenantId, 'dev@example.com', {
     projectId: project.id,
@@ -86,6 +97,7 @@ export async function givenScenario(hub: TestHub): Promise<Scenario> {
     globalCredentialId: global.id,
     projectCredentialId: own.id,
     integrationId: integration.id,
+    syncRunId: run.id,
     developer,
     viewer,
     otherTenant,

@@ -61,6 +61,9 @@ export async function startTestHub(options: StartTestHubOptions = {}): Promise<T
       dataDir,
       logLevel: 'warn',
       jobPollIntervalMs: 50,
+      // The reconcile tick would start syncs in the middle of a test; tests that want it set a period.
+      syncDeltaIntervalMs: 86_400_000,
+      syncSweepIntervalMs: 86_400_000,
       ...options.config,
     },
   });

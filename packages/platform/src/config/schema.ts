@@ -86,6 +86,45 @@ export const ConfigSchema = Type.Object(
       default: 30_000,
       description: 'Timeout of one call to Cloud ALM or another remote system, token requests included.',
     }),
+    syncPageSize: Type.Integer({
+      minimum: 1,
+      maximum: 5000,
+      default: 500,
+      description: 'Items per page when the hub reads Cloud ALM collections ($top, limit).',
+    }),
+    syncDeltaIntervalMs: Type.Integer({
+      minimum: 1000,
+      default: 60_000,
+      description:
+        'Reconcile: how often each enabled integration asks Cloud ALM for what changed (a delta sync), webhook or not.',
+    }),
+    syncSweepIntervalMs: Type.Integer({
+      minimum: 1000,
+      default: 900_000,
+      description: 'Reconcile: how often an id sweep finds items deleted in Cloud ALM and marks them obsolete.',
+    }),
+    syncOverlapMs: Type.Integer({
+      minimum: 0,
+      default: 120_000,
+      description:
+        'A delta asks for changes since the last watermark minus this much, so nothing on the boundary is missed.',
+    }),
+    syncMaxFailures: Type.Integer({
+      minimum: 1,
+      default: 20,
+      description: 'Failed calls in a row, without a page of progress, before a sync run is marked failed.',
+    }),
+    calmMaxConcurrency: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 4,
+      description: 'Calls to one Cloud ALM host in flight at the same time, across all syncs of this process.',
+    }),
+    calmRequestsPerSecond: Type.Integer({
+      minimum: 1,
+      default: 50,
+      description: 'Token bucket per Cloud ALM host: calls per second (bursts up to one second of them).',
+    }),
     shutdownTimeoutMs: Type.Integer({
       minimum: 0,
       default: 10_000,

@@ -45,7 +45,8 @@ function object(value: unknown): Fields | undefined {
 function issueTypeName(value: unknown): string | undefined {
   const ref = object(value);
   if (!ref) return undefined;
-  if (typeof ref.name === 'string') return ISSUE_TYPES[ref.name] ? ref.name : undefined;
+  // Own keys only: a client's `constructor` is not an issue type.
+  if (typeof ref.name === 'string') return Object.hasOwn(ISSUE_TYPES, ref.name) ? ref.name : undefined;
   if (typeof ref.id === 'string')
     return Object.entries(ISSUE_TYPES).find(([, type]) => type.id === ref.id)?.[0];
   return undefined;
@@ -55,6 +56,8 @@ function issueTypeName(value: unknown): string | undefined {
 export const jiraTime = (ms: number) => new Date(ms).toISOString().replace('Z', '+0000');
 
 export async function findIssue(db: JiraDb, idOrKey: string): Promise<JiraIssueTable> {
+  // PostgreSQL cannot compare text holding NUL; no issue has such an id.
+  if (idOrKey.includes('\u0000')) throw issueNotFound();
   const column = /^\d+$/.test(idOrKey) ? 'id' : 'key';
   const row = await db
     .selectFrom('jira_issues')

@@ -54,7 +54,10 @@ export function render(row: SapBuildInstanceTable): WorkflowInstance {
 }
 
 export async function findInstance(db: SapBuildDb, id: string): Promise<SapBuildInstanceTable> {
-  const row = await db.selectFrom('sapbuild_instances').selectAll().where('id', '=', id).executeTakeFirst();
+  // PostgreSQL cannot compare text holding NUL; no instance has such an id.
+  const row = id.includes('\u0000')
+    ? undefined
+    : await db.selectFrom('sapbuild_instances').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw new SapBuildError(404, `Workflow instance '${id}' not found`);
   return row;
 }

@@ -121,7 +121,9 @@ export async function registerServiceNowAdmin(scope: HttpApp, runtime: SnRuntime
     ),
     async (request) => {
       const { table, sysId, action } = request.params;
-      const changes = ACTIONS[table]?.[action];
+      // Own keys only: `constructor` and friends are no table or action.
+      const actions = Object.hasOwn(ACTIONS, table) ? ACTIONS[table] : undefined;
+      const changes = actions && Object.hasOwn(actions, action) ? actions[action] : undefined;
       if (!changes) throw notFound(`No action ${action} for table ${table}`);
       const body = request.body === undefined || request.body === null ? {} : asBody(request.body);
       rejectUnknown(body, ['assignedTo', 'closeCode', 'closeNotes', 'workNotes']);

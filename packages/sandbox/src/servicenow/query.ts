@@ -26,7 +26,9 @@ const OPERATORS = [
 ];
 
 function parseCondition(text: string): Condition {
-  const field = /^[A-Za-z0-9_.]+/.exec(text)?.[0];
+  // Field names are lower case (dot-walks included) and operators upper case, as on ServiceNow:
+  // `short_descriptionLIKEdisk` is short_description LIKE disk.
+  const field = /^[a-z0-9_.]+/.exec(text)?.[0];
   if (!field) throw new SnError(400, 'Invalid query', `cannot read the condition "${text}"`);
   const rest = text.slice(field.length);
   for (const op of OPERATORS) {

@@ -226,8 +226,12 @@ export async function listRecords(db: SnDb, table: string): Promise<Record<strin
   return loadAll(db, table);
 }
 
+/** sys_ids are 32 hex digits; anything else (NUL included, which PostgreSQL cannot compare) matches nothing. */
+const SYS_ID = /^[0-9a-f]{32}$/;
+
 export async function getRecord(db: SnDb, table: string, sysId: string): Promise<Record<string, string>> {
   tableDef(table);
+  if (!SYS_ID.test(sysId)) throw noRecord();
   const row = await db
     .selectFrom('snow_records')
     .select('fields')
@@ -424,6 +428,7 @@ export async function deleteRecord(db: SnDb, table: string, sysId: string): Prom
   const def = tableDef(table);
   if (def.readOnly)
     throw new SnError(403, 'Operation Failed', 'ACL Exception Delete Failed due to security constraints');
+  if (!SYS_ID.test(sysId)) throw noRecord();
   const result = await db
     .deleteFrom('snow_records')
     .where('table_name', '=', table)

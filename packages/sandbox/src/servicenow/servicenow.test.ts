@@ -326,6 +326,44 @@ describe.each(testEngines)('ServiceNow emulator (%s)', (engine) => {
       expect(shallow.short_description).toBe('{"a":{"b":[1,2]}}');
     });
 
+    it('names of Object.prototype members are no tables, fields or actions (found by the fuzz test)', async () => {
+      for (const table of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+        const created = await call(`/api/now/table/${table}`, { method: 'POST', json: {} });
+        expect(created.status, table).toBe(400);
+        expect(await created.json()).toMatchObject({ error: { message: `Invalid table ${table}` } });
+        expect((await call(`/api/now/table/${table}`)).status).toBe(400);
+      }
+      for (const query of [
+        'constructorLIKEx',
+        '__proto__STARTSWITHa',
+        'ORDERBYconstructor^constructorISEMPTY',
+      ]) {
+        const listed = await call(
+          `/api/now/table/incident?sysparm_query=${query}&sysparm_fields=constructor,number`,
+        );
+        expect(listed.status, query).toBe(200);
+      }
+      const before = await json<Result<unknown[]>>(
+        await call('/api/now/table/incident?sysparm_query=short_descriptionLIKEpro&sysparm_fields=number'),
+      );
+      const incident = await create('incident', {
+        short_description: 'proto',
+        constructor: 'x',
+        toString: 'y',
+      });
+      expect(Object.hasOwn(incident, 'toString')).toBe(false);
+      // Operators follow lower-case field names directly, as on ServiceNow.
+      const after = await json<Result<unknown[]>>(
+        await call('/api/now/table/incident?sysparm_query=short_descriptionLIKEpro&sysparm_fields=number'),
+      );
+      expect(after.result.length).toBe(before.result.length + 1);
+      const action = await h.admin(`/servicenow/tables/incident/${incident.sys_id}/actions/constructor`, {
+        method: 'POST',
+        json: {},
+      });
+      expect(action.status).toBe(404);
+    });
+
     it('invalid UTF-8 in a Table API body', async () => {
       const response = await fetch(`${snow.instanceUrl}/api/now/table/incident`, {
         method: 'POST',

@@ -11,6 +11,108 @@ export interface CalmProject {
   status?: string | undefined;
 }
 
+/** A feature as the Features OData service answers it (`raw` keeps every field). */
+export interface CalmFeature {
+  uuid: string;
+  displayId: string | undefined;
+  title: string;
+  description: string | undefined;
+  statusCode: string;
+  priorityCode: number | undefined;
+  responsibleId: string | undefined;
+  projectId: string | undefined;
+  /** `modifiedAt`, epoch ms. */
+  modifiedAt: number;
+  raw: Record<string, unknown>;
+}
+
+/** A task (here: a user story, type CALMUS) as the Tasks REST service answers it. */
+export interface CalmTask {
+  id: string;
+  displayId: string | undefined;
+  title: string;
+  description: string | undefined;
+  type: string;
+  status: string;
+  subStatus: string | undefined;
+  priorityId: number | undefined;
+  assigneeId: string | undefined;
+  projectId: string | undefined;
+  /** `lastChangedTimestamp`, epoch ms. */
+  modifiedAt: number;
+  raw: Record<string, unknown>;
+}
+
+export interface CalmTaskAssignment {
+  featureUuid: string;
+  taskId: string;
+}
+
+export interface CalmTransportReference {
+  featureUuid: string;
+  transportUuid: string;
+}
+
+export interface CalmTransport {
+  uuid: string;
+  transportId: string;
+  description: string | undefined;
+  owner: string | undefined;
+  status: string;
+  sourceSystem: string | undefined;
+  targetSystem: string | undefined;
+  modifiedAt: number;
+  raw: Record<string, unknown>;
+}
+
+export interface CalmCode {
+  code: string;
+  name: string;
+}
+
+/**
+ * Where the next page starts: OData `@nextLink` or `$skip`, REST `offset`. Opaque to callers, and
+ * plain JSON, so a sync can store it and resume after a crash or a `Retry-After`.
+ */
+export type PageCursor = string;
+
+export interface Page<T> {
+  items: T[];
+  /** null: this was the last page. */
+  next: PageCursor | null;
+}
+
+export interface PageQuery {
+  pageSize: number;
+}
+
+export interface FeatureQuery extends PageQuery {
+  projectId: string;
+  /** Only features whose `modifiedAt` is after this (epoch ms). */
+  modifiedAfter?: number | undefined;
+  /** Only `uuid`s (`$select`), for the id sweep. */
+  idsOnly?: boolean | undefined;
+}
+
+export interface TaskQuery extends PageQuery {
+  projectId: string;
+  type: string;
+  /** Only tasks whose `lastChangedTimestamp` is after this (epoch ms). */
+  changedAfter?: number | undefined;
+}
+
+/** Links of one project, or of some features or tasks (then at most ~50 ids per query). */
+export interface LinkQuery extends PageQuery {
+  projectId?: string | undefined;
+  featureUuids?: string[] | undefined;
+  taskIds?: string[] | undefined;
+}
+
+export interface TransportQuery extends PageQuery {
+  modifiedAfter?: number | undefined;
+  uuids?: string[] | undefined;
+}
+
 export interface CloudAlmClient {
   /** Gets an access token: proves the credential and the token URL. */
   authenticate(): Promise<void>;
@@ -18,4 +120,21 @@ export interface CloudAlmClient {
   listProjects(): Promise<CalmProject[]>;
   /** `GET /calm-projects/v1/projects/{id}`; undefined when it does not exist or is not visible. */
   getProject(id: string): Promise<CalmProject | undefined>;
+
+  /** `GET /calm-features/v1/Features` one page. */
+  features(query: FeatureQuery, cursor: PageCursor | null): Promise<Page<CalmFeature>>;
+  /** `GET /calm-tasks/v1/tasks` one page (`offset`/`limit`, the last page is short). */
+  tasks(query: TaskQuery, cursor: PageCursor | null): Promise<Page<CalmTask>>;
+  /** `GET /calm-features/v1/TaskAssignments` one page. */
+  taskAssignments(query: LinkQuery, cursor: PageCursor | null): Promise<Page<CalmTaskAssignment>>;
+  /** `GET /calm-features/v1/TransportReferences` one page. */
+  transportReferences(query: LinkQuery, cursor: PageCursor | null): Promise<Page<CalmTransportReference>>;
+  /** `GET /calm-features/v1/Transports` one page. */
+  transports(query: TransportQuery, cursor: PageCursor | null): Promise<Page<CalmTransport>>;
+  /** `GET /calm-features/v1/FeatureStatus` or `/FeaturePriorities`. */
+  codeList(name: 'FeatureStatus' | 'FeaturePriorities'): Promise<CalmCode[]>;
+  /** One feature; undefined when it is gone. */
+  getFeature(uuid: string): Promise<CalmFeature | undefined>;
+  /** One task; undefined when it is gone. */
+  getTask(id: string): Promise<CalmTask | undefined>;
 }

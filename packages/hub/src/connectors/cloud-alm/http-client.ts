@@ -3,7 +3,28 @@ import { type Dispatcher, request } from 'undici';
 import { type AuthContext, authorizationFor } from '../auth-header.js';
 import type { ResolvedCredential } from '../credential.js';
 import { RemoteCallError, remoteErrorText } from '../remote-call-error.js';
-import type { CalmProject, CloudAlmClient } from './client.js';
+import { odataInstant, toFeature, toLink, toTask, toTransport } from './calm-shapes.js';
+import type {
+  CalmCode,
+  CalmFeature,
+  CalmProject,
+  CalmTask,
+  CalmTaskAssignment,
+  CalmTransport,
+  CalmTransportReference,
+  CloudAlmClient,
+  FeatureQuery,
+  LinkQuery,
+  Page,
+  PageCursor,
+  TaskQuery,
+  TransportQuery,
+} from './client.js';
+
+const FEATURES = '/calm-features/v1';
+
+/** `a in (x, y)` over GUIDs (unquoted literals, as Cloud ALM wants them). */
+const guidsIn = (field: string, ids: string[]) => `${field} in (${ids.join(',')})`;
 
 interface CalmResponse {
   status: number;
@@ -13,6 +34,8 @@ interface CalmResponse {
 /** The Cloud ALM public APIs over HTTP, for a real tenant or the sandbox alike. */
 export class HttpCloudAlmClient implements CloudAlmClient {
   private readonly apiUrl: string;
+  /** API calls made (token requests not counted), for sync statistics. */
+  calls = 0;
 
   constructor(
     private readonly context: AuthContext,
@@ -44,6 +67,151 @@ export class HttpCloudAlmClient implements CloudAlmClient {
     return toProject(this.parse<unknown>(response, (v) => typeof v === 'object' && v !== null));
   }
 
+  features(query: FeatureQuery, cursor: PageCursor | null): Promise<Page<CalmFeature>> {
+    const filter = [`projectId eq ${query.projectId}`];
+    if (query.modifiedAfter !== undefined) filter.push(`modifiedAt gt ${odataInstant(query.modifiedAfter)}`);
+    return this.odataPage(
+      'Features',
+      { $filter: filter.join(' and '), ...(query.idsOnly ? { $select: 'uuid,modifiedAt' } : {}) },
+      query,
+      cursor,
+      toFeature,
+    );
+  }
+
+  async tasks(query: TaskQuery, cursor: PageCursor | null): Promise<Page<CalmTask>> {
+    const offset = cursor === null ? 0 : Number(cursor);
+    const params = new URLSearchParams({
+      projectId: query.projectId,
+      type: query.type,
+      offset: String(offset),
+      limit: String(query.pageSize),
+    });
+    if (query.changedAfter !== undefined)
+      params.set('lastChangedTimestamp', `gt:${new Date(query.changedAfter).toISOString()}`);
+    const response = await this.call('GET', `/calm-tasks/v1/tasks?${params}`);
+    const rows = this.parse<unknown[]>(response, Array.isArray);
+    const items = rows.map(toTask).filter((t): t is CalmTask => t !== undefined);
+    // The Tasks service has no count: a short page is the last one.
+    return { items, next: rows.length < query.pageSize ? null : String(offset + rows.length) };
+  }
+
+  async taskAssignments(query: LinkQuery, cursor: PageCursor | null): Promise<Page<CalmTaskAssignment>> {
+    const page = await this.odataPage('TaskAssignments', linkFilter(query), query, cursor, (v) =>
+      toLink(v, 'parentUuid', 'taskId'),
+    );
+    return { items: page.items.map(([featureUuid, taskId]) => ({ featureUuid, taskId })), next: page.next };
+  }
+
+  async transportReferences(
+    query: LinkQuery,
+    cursor: PageCursor | null,
+  ): Promise<Page<CalmTransportReference>> {
+    // References carry no project: they are asked for by feature, or all of them.
+    const params: Record<string, string> = query.featureUuids
+      ? { $filter: guidsIn('parentUuid', query.featureUuids) }
+      : {};
+    const page = await this.odataPage('TransportReferences', params, query, cursor, (v) =>
+      toLink(v, 'parentUuid', 'transportUuid'),
+    );
+    return {
+      items: page.items.map(([featureUuid, transportUuid]) => ({ featureUuid, transportUuid })),
+      next: page.next,
+    };
+  }
+
+  transports(query: TransportQuery, cursor: PageCursor | null): Promise<Page<CalmTransport>> {
+    const filter: string[] = [];
+    if (query.modifiedAfter !== undefined) filter.push(`modifiedAt gt ${odataInstant(query.modifiedAfter)}`);
+    if (query.uuids) filter.push(guidsIn('uuid', query.uuids));
+    return this.odataPage(
+      'Transports',
+      filter.length ? { $filter: filter.join(' and ') } : {},
+      query,
+      cursor,
+      toTransport,
+    );
+  }
+
+  async codeList(name: 'FeatureStatus' | 'FeaturePriorities'): Promise<CalmCode[]> {
+    const response = await this.call('GET', `${FEATURES}/${name}`);
+    const body = this.parse<{ value: unknown[] }>(response, (v) =>
+      Array.isArray((v as { value?: unknown })?.value),
+    );
+    return body.value.flatMap((entry) => {
+      const { code, name: label } = (entry ?? {}) as Record<string, unknown>;
+      return code === undefined || code === null
+        ? []
+        : [{ code: String(code), name: typeof label === 'string' ? label : String(code) }];
+    });
+  }
+
+  async getFeature(uuid: string): Promise<CalmFeature | undefined> {
+    const response = await this.call('GET', `${FEATURES}/Features/${encodeURIComponent(uuid)}`, [403, 404]);
+    if (response.status !== 200) return undefined;
+    return toFeature(this.parse<unknown>(response, (v) => typeof v === 'object' && v !== null));
+  }
+
+  async getTask(id: string): Promise<CalmTask | undefined> {
+    const response = await this.call('GET', `/calm-tasks/v1/tasks/${encodeURIComponent(id)}`, [403, 404]);
+    if (response.status !== 200) return undefined;
+    return toTask(this.parse<unknown>(response, (v) => typeof v === 'object' && v !== null));
+  }
+
+  /**
+   * One page of an OData collection. The first asks `$top`/`$skip` with `$count=true`; a server
+   * `@nextLink` is followed as given; otherwise the count says whether another page exists, so a
+   * collection of n items takes exactly ⌈n / page size⌉ calls.
+   */
+  private async odataPage<T>(
+    entitySet: string,
+    params: Record<string, string>,
+    query: { pageSize: number },
+    cursor: PageCursor | null,
+    map: (value: unknown) => T | undefined,
+  ): Promise<Page<T>> {
+    let path: string;
+    let skip = 0;
+    if (cursor?.startsWith('link:')) path = cursor.slice(5);
+    else {
+      skip = cursor === null ? 0 : Number(cursor);
+      const search = new URLSearchParams({
+        ...params,
+        $top: String(query.pageSize),
+        $skip: String(skip),
+        $count: 'true',
+      });
+      path = `${FEATURES}/${entitySet}?${search}`;
+    }
+    const response = await this.call('GET', path);
+    const body = this.parse<{
+      value: unknown[];
+      '@nextLink'?: unknown;
+      '@odata.nextLink'?: unknown;
+      '@count'?: unknown;
+      '@odata.count'?: unknown;
+    }>(response, (v) => Array.isArray((v as { value?: unknown })?.value));
+    const items = body.value.map(map).filter((item): item is T => item !== undefined);
+    const nextLink = body['@nextLink'] ?? body['@odata.nextLink'];
+    if (typeof nextLink === 'string' && nextLink !== '')
+      return { items, next: `link:${this.relative(nextLink, entitySet)}` };
+    if (cursor?.startsWith('link:')) return { items, next: null };
+    const count = Number(body['@count'] ?? body['@odata.count']);
+    const seen = skip + body.value.length;
+    const more = Number.isFinite(count)
+      ? seen < count && body.value.length > 0
+      : body.value.length === query.pageSize;
+    return { items, next: more ? String(seen) : null };
+  }
+
+  /** A `@nextLink` as a path under the API base (it may be absolute, root-relative or set-relative). */
+  private relative(link: string, entitySet: string): string {
+    const base = new URL(`${this.apiUrl}${FEATURES}/${entitySet}`);
+    const url = new URL(link, base);
+    const apiPath = new URL(this.apiUrl).pathname.replace(/\/+$/, '');
+    return `${url.pathname.startsWith(apiPath) ? url.pathname.slice(apiPath.length) : url.pathname}${url.search}`;
+  }
+
   /**
    * One call with a Bearer token. A 401 or 403 fetches a new token once and repeats: a token can
    * be revoked or lose a scope before it expires (clients of Cloud ALM do the same).
@@ -73,6 +241,8 @@ export class HttpCloudAlmClient implements CloudAlmClient {
     url: string,
     authorization: string,
   ): Promise<CalmResponse & { retryAt?: number | undefined }> {
+    const release = await this.context.limiter?.acquire(new URL(url).host);
+    this.calls++;
     const started = performance.now();
     try {
       const response = await request(url, {
@@ -122,6 +292,14 @@ export class HttpCloudAlmClient implements CloudAlmClient {
       retryable: false,
     });
   }
+}
+
+function linkFilter(query: LinkQuery): Record<string, string> {
+  const parts: string[] = [];
+  if (query.projectId) parts.push(`projectId eq ${query.projectId}`);
+  if (query.featureUuids) parts.push(guidsIn('parentUuid', query.featureUuids));
+  if (query.taskIds) parts.push(guidsIn('taskId', query.taskIds));
+  return parts.length ? { $filter: parts.join(' and ') } : {};
 }
 
 function toProject(value: unknown): CalmProject | undefined {

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, writeJson } from '@calmhub/platform';
+import type { Static } from 'typebox';
+import type { Actor } from '../access/actor.js';
+import type { HubDeps } from '../app/deps.js';
+import type { StoryComponentsTable } from '../store/tables.js';
+import { loadStory } from '../stories/load-story.js';
+import type { AttachComponentBody } from './schemas.js';
+import { assertTransportFree } from './transport-conflict.js';
+import { transportDetails } from './transport-details.js';
+import { type ComponentDetails, type ComponentView, componentView, storedDetails } from './views.js';
+
+export type AttachComponentInput = Static<typeof AttachComponentBody>;
+
+const KINDS = ['abapTransport', 'cpiArtifact', 'deliverable'] as const;
+
+/** Attaches a transport, CPI artifact or deliverable to a story; stamped with who and when. */
+export async function attachComponent(
+  deps: Pick<HubDeps, 'db' | 'clock'>,
+  actor: Actor,
+  storyId: string,
+  input: AttachComponentInput,
+): Promise<ComponentView> {
+  const story = await loadStory(deps, actor, storyId, 'components.manage');
+  const given = KINDS.filter((kind) => input[kind] !== undefined);
+  if (given.length !== 1)
+    throw new AppError('validation_failed', `body needs exactly one of ${KINDS.join(', ')}`, {
+      details: [{ location: 'body', message: `exactly one of ${KINDS.join(', ')}` }],
+    });
+  let details: ComponentDetails;
+  if (input.abapTransport) {
+    details = {
+      kind: 'abap_transport',
+      abapTransport: await transportDetails(deps.db, story, input.abapTransport),
+    };
+  } else if (input.cpiArtifact) {
+    const { packageId, artifactId, version } = input.cpiArtifact;
+    details = { kind: 'cpi_artifact', cpiArtifact: { packageId, artifactId, version: version ?? null } };
+  } else {
+    const { name, url } = input.deliverable as { name: string; url: string };
+    details = { kind: 'deliverable', deliverable: { name: name.trim(), url } };
+  }
+  const now = deps.clock.now();
+  const row: StoryComponentsTable = {
+    id: randomUUID(),
+    tenant_id: actor.tenantId,
+    project_id: story.project_id,
+    story_id: story.id,
+    kind: details.kind,
+    transport_id: details.kind === 'abap_transport' ? details.abapTransport.number : null,
+    details: writeJson(storedDetails(details)),
+    created_by: actor.userId,
+    created_at: now,
+    updated_by: actor.userId,
+    updated_at: now,
+    detached_by: null,
+    detached_at: null,
+  };
+  await deps.db.transaction().execute(async (trx) => {
+    if (row.transport_id)
+      await assertTransportFree(trx, actor, story, row.transport_id, {
+        allowShared: input.allowShared === true,
+      });
+    await trx.insertInto('hub_story_components').values(row).execute();
+  });
+  return componentView(row);
+}

@@ -1,0 +1,90 @@
+import type { CalmFeature, CalmTask, CalmTransport } from './client.js';
+
+/**
+ * Cloud ALM timestamps have 3 to 7 fractional digits (`2022-03-01T06:37:01.414951300Z`); they are
+ * compared as instants, never as strings. Unreadable values give undefined.
+ */
+export function parseCalmTimestamp(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const normalised = value.replace(/(\.\d{3})\d+/, '$1');
+  const ms = Date.parse(normalised);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
+const number = (value: unknown): number | undefined => {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+};
+
+/** Reads a feature entity tolerantly; undefined when it has no key. */
+export function toFeature(value: unknown): CalmFeature | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const raw = value as Record<string, unknown>;
+  const uuid = text(raw.uuid) ?? text(raw.id);
+  if (!uuid) return undefined;
+  return {
+    uuid: uuid.toLowerCase(),
+    displayId: text(raw.displayId),
+    title: text(raw.title) ?? '',
+    description: text(raw.description),
+    statusCode: text(raw.statusCode) ?? text(raw.status) ?? '',
+    priorityCode: number(raw.priorityCode),
+    responsibleId: text(raw.responsibleId),
+    projectId: text(raw.projectId)?.toLowerCase(),
+    modifiedAt: parseCalmTimestamp(raw.modifiedAt) ?? 0,
+    raw,
+  };
+}
+
+export function toTask(value: unknown): CalmTask | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const raw = value as Record<string, unknown>;
+  const id = text(raw.id);
+  if (!id) return undefined;
+  return {
+    id: id.toLowerCase(),
+    displayId: text(raw.displayId),
+    title: text(raw.title) ?? '',
+    description: text(raw.description),
+    type: text(raw.type) ?? '',
+    status: text(raw.status) ?? '',
+    subStatus: text(raw.subStatus),
+    priorityId: number(raw.priorityId),
+    assigneeId: text(raw.assigneeId),
+    projectId: text(raw.projectId)?.toLowerCase(),
+    modifiedAt: parseCalmTimestamp(raw.lastChangedTimestamp) ?? parseCalmTimestamp(raw.createdTimestamp) ?? 0,
+    raw,
+  };
+}
+
+export function toTransport(value: unknown): CalmTransport | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const raw = value as Record<string, unknown>;
+  const uuid = text(raw.uuid);
+  const transportId = text(raw.transportId);
+  if (!uuid || !transportId) return undefined;
+  return {
+    uuid: uuid.toLowerCase(),
+    transportId,
+    description: text(raw.description),
+    owner: text(raw.owner),
+    status: text(raw.status) ?? '',
+    sourceSystem: text(raw.sourceSystem),
+    targetSystem: text(raw.targetSystem),
+    modifiedAt: parseCalmTimestamp(raw.modifiedAt) ?? 0,
+    raw,
+  };
+}
+
+export function toLink(value: unknown, parent: string, child: string): [string, string] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const raw = value as Record<string, unknown>;
+  const a = text(raw[parent]);
+  const b = text(raw[child]);
+  return a && b ? [a.toLowerCase(), b.toLowerCase()] : undefined;
+}
+
+/** OData DateTimeOffset literal, unquoted. */
+export const odataInstant = (ms: number): string => new Date(ms).toISOString();

@@ -1,0 +1,38 @@
+import { readJson, writeJson } from '@calmhub/platform';
+import type { Actor } from '../access/actor.js';
+import type { HubDeps } from '../app/deps.js';
+import { getStory, type StoryView } from './get-story.js';
+import { loadStory } from './load-story.js';
+import { hubFieldsOf, saveHubFields } from './store.js';
+
+export interface UpdateStoryInput {
+  notes?: string | null | undefined;
+  labels?: string[] | undefined;
+}
+
+/** Changes the hub-side fields of a story (never sent to Cloud ALM); stamped with who and when. */
+export async function updateStory(
+  deps: Pick<HubDeps, 'db' | 'clock'>,
+  actor: Actor,
+  id: string,
+  input: UpdateStoryInput,
+): Promise<StoryView> {
+  const story = await loadStory(deps, actor, id, 'stories.edit');
+  const current = (await hubFieldsOf(deps.db, actor.tenantId, [story.id])).get(story.id);
+  const notes = input.notes === undefined ? (current?.notes ?? null) : input.notes?.trim() || null;
+  const labels =
+    input.labels === undefined
+      ? current
+        ? readJson<string[]>(current.labels)
+        : []
+      : [...new Set(input.labels.map((label) => label.trim()))];
+  await saveHubFields(deps.db, {
+    story_id: story.id,
+    tenant_id: actor.tenantId,
+    notes,
+    labels: writeJson(labels),
+    updated_by: actor.userId,
+    updated_at: deps.clock.now(),
+  });
+  return getStory(deps, actor, id);
+}
