@@ -9,6 +9,7 @@ import { projectsCommand } from './commands/projects.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { serveCommand } from './commands/serve.js';
 import { storiesCommand } from './commands/stories.js';
+import { syncCommand } from './commands/sync.js';
 import { tenantsCommand } from './commands/tenants.js';
 import { tokensCommand } from './commands/tokens.js';
 import { usersCommand } from './commands/users.js';
@@ -26,6 +27,7 @@ const COMMANDS: Command[] = [
   integrationsCommand,
   storiesCommand,
   componentsCommand,
+  syncCommand,
   sandboxCommand,
   mappingCommand,
 ];

@@ -94,6 +94,17 @@ describe('calmhub as a client of a running hub', () => {
     expect(list.out).toContain(`${FAKE_CALM_PROJECT.name} (${FAKE_CALM_PROJECT.id})`);
   });
 
+  it('syncs an integration by name and ends with the counts', async () => {
+    const synced = await client('sync', 'Cloud ALM', '--project', 'Finance', '--json');
+    expect(synced.code, synced.err).toBe(0);
+    expect(JSON.parse(synced.out)).toMatchObject({ mode: 'full', state: 'succeeded', progress: { phase: 'done' } });
+    const table = await client('sync', 'Cloud ALM', '--project', 'Finance', '--mode', 'delta');
+    expect(table.out).toMatch(/state:\s+succeeded/);
+    expect(table.out).toMatch(/calls:\s+\d+/);
+    const bad = await client('sync', 'Cloud ALM', '--project', 'Finance', '--mode', 'nope');
+    expect(bad.code).toBe(2);
+  });
+
   it('reports a failing credential test with the remote words and a non-zero exit', async () => {
     await client(
       'credentials',

@@ -59,6 +59,8 @@ export async function storiesHoldingTransports(
     .where('c.detached_at', 'is', null)
     .where('s.obsolete', '=', 0)
     .orderBy('c.created_at')
+    .orderBy('s.display_id')
+    .orderBy('c.id')
     .execute();
   return rows.map((row) => ({
     componentId: row.id,

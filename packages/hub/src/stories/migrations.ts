@@ -1,4 +1,5 @@
 import type { MigrationContext } from '@calmhub/platform';
+import { sql } from 'kysely';
 
 /**
  * Hub-side data hanging off the synced user stories: the fields people edit in the hub (notes,
@@ -38,6 +39,14 @@ export async function storiesAndComponentsTables({ db, types }: MigrationContext
     .createIndex('hub_story_components_story')
     .on('hub_story_components')
     .column('story_id')
+    .execute();
+  // One attachment of a transport per story (the API answers 409 first; this holds under races).
+  await db.schema
+    .createIndex('hub_story_components_story_transport')
+    .on('hub_story_components')
+    .columns(['story_id', 'transport_id'])
+    .unique()
+    .where(sql.ref('detached_at'), 'is', null)
     .execute();
   await db.schema
     .createIndex('hub_story_components_transport')

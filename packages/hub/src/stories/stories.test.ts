@@ -242,6 +242,21 @@ describe.each(testEngines)('user stories (%s)', (engine) => {
     expect(listed.body.groups[0].stories[0].labels).toEqual(['banking']);
   });
 
+  it('documents the routes and views in the OpenAPI document', async () => {
+    const doc = await hub.call('GET', '/api/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/projects/{id}/stories',
+        '/api/v1/stories/{id}',
+        '/api/v1/features/{id}',
+      ]),
+    );
+    expect(Object.keys(doc.body.components.schemas)).toEqual(
+      expect.arrayContaining(['Story', 'StorySummary', 'Feature', 'FeatureSummary', 'CalmLink', 'Component']),
+    );
+  });
+
   it('keeps other tenants and non-members out: 404, as for a missing story', async () => {
     const other = s.otherTenant.adminToken;
     expect((await get(`/api/v1/stories/${items.stories.vendor?.id}`, other)).status).toBe(404);

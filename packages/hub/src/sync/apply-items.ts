@@ -41,6 +41,7 @@ interface ItemKind<I, Row> {
   kind: 'feature' | 'story';
   table: 'hub_calm_features' | 'hub_calm_stories';
   keyColumn: 'calm_uuid' | 'calm_id';
+  statusColumn: 'status_code' | 'status';
   key(item: I): string;
   status(item: I): string;
   statusOf(row: Row): string;
@@ -52,6 +53,7 @@ const FEATURE: ItemKind<CalmFeature, CalmFeaturesTable> = {
   kind: 'feature',
   table: 'hub_calm_features',
   keyColumn: 'calm_uuid',
+  statusColumn: 'status_code',
   key: (f) => f.uuid,
   status: (f) => f.statusCode,
   statusOf: (row) => row.status_code,
@@ -72,6 +74,7 @@ const STORY: ItemKind<CalmTask, CalmStoriesTable> = {
   kind: 'story',
   table: 'hub_calm_stories',
   keyColumn: 'calm_id',
+  statusColumn: 'status',
   key: (t) => t.id,
   status: (t) => t.status,
   statusOf: (row) => row.status,
@@ -112,36 +115,31 @@ async function applyItems<I, Row extends { id: string; modified_at: number; obso
   const keys = items.map(spec.key);
   const existing = (await anyDb
     .selectFrom(spec.table)
-    .selectAll()
+    .select(['id', 'modified_at', 'obsolete', spec.keyColumn, spec.statusColumn])
     .where('integration_id', '=', scope.integrationId)
     .where(spec.keyColumn, 'in', keys)
-    .execute()) as Row[];
+    .execute()) as unknown as Row[];
   const byKey = new Map(
     existing.map((row) => [(row as Record<string, unknown>)[spec.keyColumn] as string, row]),
   );
   const transitions: Array<Omit<StatusTransitionsTable, 'id'>> = [];
   const touched: string[] = [];
+  const inserts: Array<Record<string, unknown>> = [];
   for (const item of items) {
     const key = spec.key(item);
     const row = byKey.get(key);
     if (!row) {
-      await anyDb
-        .insertInto(spec.table)
-        .values({
-          id: randomUUID(),
-          tenant_id: scope.tenantId,
-          project_id: scope.projectId,
-          integration_id: scope.integrationId,
-          [spec.keyColumn]: key,
-          ...spec.columns(item),
-          obsolete: 0,
-          obsolete_at: null,
-          synced_at: now,
-        })
-        // Two paths inserting the same new item: the second finds it there.
-        .onConflict((oc) => oc.columns(['integration_id', spec.keyColumn]).doNothing())
-        .execute();
-      counts.created++;
+      inserts.push({
+        id: randomUUID(),
+        tenant_id: scope.tenantId,
+        project_id: scope.projectId,
+        integration_id: scope.integrationId,
+        [spec.keyColumn]: key,
+        ...spec.columns(item),
+        obsolete: 0,
+        obsolete_at: null,
+        synced_at: now,
+      });
       byKey.set(key, { id: '', modified_at: spec.modifiedAt(item) } as Row);
       continue;
     }
@@ -179,6 +177,18 @@ async function applyItems<I, Row extends { id: string; modified_at: number; obso
         recorded_at: now,
       });
     }
+  }
+  // One statement per 200 new items: a page of a full sync is a handful of round trips, not hundreds.
+  for (let i = 0; i < inserts.length; i += 200) {
+    const inserted = await anyDb
+      .insertInto(spec.table)
+      .values(inserts.slice(i, i + 200))
+      // Two paths inserting the same new item: the second finds it there.
+      .onConflict((oc) => oc.columns(['integration_id', spec.keyColumn]).doNothing())
+      .returning('id')
+      .execute();
+    counts.created += inserted.length;
+    counts.unchanged += Math.min(200, inserts.length - i) - inserted.length;
   }
   if (touched.length > 0) {
     await anyDb
@@ -252,10 +262,12 @@ export async function applyTransports(
         .execute()
     ).map((row) => row.transport_calm_uuid),
   );
-  let written = 0;
-  for (const t of transports) {
-    if (!referenced.has(t.uuid)) continue;
-    const columns = {
+  const rows = transports
+    .filter((t) => referenced.has(t.uuid))
+    .map((t) => ({
+      integration_id: scope.integrationId,
+      calm_uuid: t.uuid,
+      tenant_id: scope.tenantId,
       transport_id: t.transportId,
       description: t.description ?? null,
       owner: t.owner ?? null,
@@ -266,18 +278,26 @@ export async function applyTransports(
       raw: writeJson(t.raw),
       obsolete: 0,
       synced_at: now,
-    };
+    }));
+  for (let i = 0; i < rows.length; i += 200) {
     await db
       .insertInto('hub_calm_transports')
-      .values({
-        integration_id: scope.integrationId,
-        calm_uuid: t.uuid,
-        tenant_id: scope.tenantId,
-        ...columns,
-      })
-      .onConflict((oc) => oc.columns(['integration_id', 'calm_uuid']).doUpdateSet(columns))
+      .values(rows.slice(i, i + 200))
+      .onConflict((oc) =>
+        oc.columns(['integration_id', 'calm_uuid']).doUpdateSet((eb) => ({
+          transport_id: eb.ref('excluded.transport_id'),
+          description: eb.ref('excluded.description'),
+          owner: eb.ref('excluded.owner'),
+          status: eb.ref('excluded.status'),
+          source_system: eb.ref('excluded.source_system'),
+          target_system: eb.ref('excluded.target_system'),
+          modified_at: eb.ref('excluded.modified_at'),
+          raw: eb.ref('excluded.raw'),
+          obsolete: 0,
+          synced_at: now,
+        })),
+      )
       .execute();
-    written++;
   }
-  return written;
+  return rows.length;
 }

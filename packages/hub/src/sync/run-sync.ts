@@ -1,4 +1,5 @@
 import { AppError, PermanentJobError, RetryJobError, readJson, writeJson } from '@calmhub/platform';
+import { sql } from 'kysely';
 import type { HubDeps } from '../app/deps.js';
 import type { CloudAlmClient, Page } from '../connectors/cloud-alm/client.js';
 import { RemoteCallError } from '../connectors/remote-call-error.js';
@@ -203,15 +204,24 @@ async function step(ctx: RunContext): Promise<StepResult | undefined> {
         cursor: next,
         items: page.items.length,
         write: async (trx, now) => {
-          const byFeature = new Map<string, string[]>();
-          for (const link of page.items)
-            byFeature.set(link.featureUuid, [...(byFeature.get(link.featureUuid) ?? []), link.taskId]);
-          for (const [featureUuid, taskIds] of byFeature) {
+          // One statement per 200 links: `case calm_id when … then …` works on both engines.
+          for (let i = 0; i < page.items.length; i += 200) {
+            const links = page.items.slice(i, i + 200);
             await trx
               .updateTable('hub_calm_stories')
-              .set({ feature_calm_uuid: featureUuid, link_synced_at: now })
+              .set({
+                feature_calm_uuid: sql<string>`case calm_id ${sql.join(
+                  links.map((link) => sql`when ${link.taskId} then ${link.featureUuid}`),
+                  sql` `,
+                )} end`,
+                link_synced_at: now,
+              })
               .where('integration_id', '=', scope.integrationId)
-              .where('calm_id', 'in', taskIds)
+              .where(
+                'calm_id',
+                'in',
+                links.map((link) => link.taskId),
+              )
               .execute();
           }
         },
@@ -248,16 +258,18 @@ async function step(ctx: RunContext): Promise<StepResult | undefined> {
                 .execute()
             ).map((row) => row.calm_uuid),
           );
-          for (const ref of page.items) {
-            if (!ours.has(ref.featureUuid)) continue;
+          const rows = page.items
+            .filter((ref) => ours.has(ref.featureUuid))
+            .map((ref) => ({
+              integration_id: scope.integrationId,
+              feature_calm_uuid: ref.featureUuid,
+              transport_calm_uuid: ref.transportUuid,
+              synced_at: now,
+            }));
+          for (let i = 0; i < rows.length; i += 200) {
             await trx
               .insertInto('hub_calm_feature_transports')
-              .values({
-                integration_id: scope.integrationId,
-                feature_calm_uuid: ref.featureUuid,
-                transport_calm_uuid: ref.transportUuid,
-                synced_at: now,
-              })
+              .values(rows.slice(i, i + 200))
               .onConflict((oc) =>
                 oc
                   .columns(['integration_id', 'feature_calm_uuid', 'transport_calm_uuid'])
@@ -493,10 +505,13 @@ export async function executeSyncRun(deps: SyncDeps, runId: string): Promise<voi
     await saveRun(deps.db, run.id, { state: 'running', started_at: startedAt });
     ctx.run = { ...run, state: 'running', started_at: startedAt };
   }
+  // The next page of a phase is fetched while the current one is written: the wall time of a
+  // sync is then about the remote's, not the remote's plus the store's.
+  let prefetched: Promise<StepResult | undefined> | undefined;
   while (ctx.progress.phase !== 'done') {
     let result: StepResult | undefined;
     try {
-      result = await step(ctx);
+      result = await (prefetched ?? step(ctx));
     } catch (error) {
       if (!(error instanceof RemoteCallError)) throw error;
       ctx.progress.failures++;
@@ -510,6 +525,8 @@ export async function executeSyncRun(deps: SyncDeps, runId: string): Promise<voi
       ctx.progress.waitingUntil = new Date(retryAt).toISOString();
       await saveRun(deps.db, run.id, { progress: writeJson(ctx.progress), counts: writeJson(ctx.counts) });
       throw new RetryJobError(`sync ${run.id} waits: ${error.message}`, retryAt);
+    } finally {
+      prefetched = undefined;
     }
     const phase: SyncPhase = ctx.progress.phase;
     const done = result === undefined || result.cursor === null;
@@ -523,7 +540,7 @@ export async function executeSyncRun(deps: SyncDeps, runId: string): Promise<voi
       waitingUntil: null,
     };
     const now = deps.clock.now();
-    await deps.db.transaction().execute(async (trx) => {
+    const written = deps.db.transaction().execute(async (trx) => {
       await result?.write?.(trx, now);
       await saveRun(trx, run.id, {
         progress: writeJson(progress),
@@ -532,6 +549,18 @@ export async function executeSyncRun(deps: SyncDeps, runId: string): Promise<voi
       });
     });
     ctx.progress = progress;
+    // Only within a phase: a new phase may read what this page writes.
+    if (!done) {
+      prefetched = step(ctx);
+      // Its failure is handled when it is awaited; until then it must not count as unhandled.
+      prefetched.catch(() => {});
+    }
+    try {
+      await written;
+    } catch (error) {
+      await prefetched?.catch(() => undefined);
+      throw error;
+    }
   }
 }
 

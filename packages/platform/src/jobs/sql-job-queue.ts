@@ -58,6 +58,17 @@ export abstract class SqlJobQueue implements JobQueue {
     this.wake.emit('wake');
   }
 
+  /**
+   * A job enqueued in the caller's transaction is visible once that commits. No commit hook is
+   * available, so idle workers of this process look again right after the current turn (when a
+   * store transaction without remote I/O has committed) and shortly after; otherwise they would
+   * sleep a whole poll interval. (PostgreSQL also notifies other processes on commit.)
+   */
+  protected notifyAfterCommit(): void {
+    setImmediate(() => this.notifyLocal());
+    setTimeout(() => this.notifyLocal(), 25).unref();
+  }
+
   onWake(listener: () => void): () => void {
     this.wake.on('wake', listener);
     return () => this.wake.off('wake', listener);
@@ -87,7 +98,8 @@ export abstract class SqlJobQueue implements JobQueue {
       .onConflict((oc) => oc.column('dedupe_key').doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (!executor) this.notifyLocal();
+    if (executor) this.notifyAfterCommit();
+    else this.notifyLocal();
     if (inserted) return { id: Number(inserted.id), created: true };
     const existing = await db
       .selectFrom('calmhub_jobs')
@@ -111,7 +123,8 @@ export abstract class SqlJobQueue implements JobQueue {
         .executeTakeFirst();
       created += Number(result.numInsertedOrUpdatedRows ?? 0);
     }
-    if (!executor) this.notifyLocal();
+    if (executor) this.notifyAfterCommit();
+    else this.notifyLocal();
     return created;
   }
 

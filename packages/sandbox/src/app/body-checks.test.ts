@@ -96,6 +96,22 @@ describe('invalid UTF-8 in JSON bodies is a 400 on every sandbox API', () => {
     shape(body);
   });
 
+  it('answers 400 to a NUL in an admin URL (PostgreSQL cannot compare it; found by the fuzz test)', async () => {
+    for (const path of [
+      '/admin/eam/webhooks/%00',
+      '/admin/eam/subscriptions/a%00b',
+      '/admin/clients?x=%00',
+    ]) {
+      const response = await fetch(`${h.sandbox.url}${path}`, {
+        headers: { authorization: `Bearer ${h.adminToken}` },
+      });
+      expect(response.status, path).toBe(400);
+      expect(await response.json()).toMatchObject({
+        error: { code: expect.any(String), message: 'The request URL contains a NUL character' },
+      });
+    }
+  });
+
   it('stores valid multi-byte text unchanged', async () => {
     const response = await h.call('/calm-tasks/v1/tasks', {
       method: 'POST',

@@ -75,8 +75,23 @@ export class JsonBodyCheck extends Transform {
   }
 }
 
-/** Installs the JSON body check for every route registered after it (call it before the routes). */
+/** A NUL in the URL of an admin route: no id holds one, and PostgreSQL cannot compare text with it. */
+export class NulInUrlError extends Error {
+  readonly statusCode = 400;
+  constructor() {
+    super('The request URL contains a NUL character');
+    this.name = 'NulInUrlError';
+  }
+}
+
+/**
+ * Installs the request checks for every route registered after it (call it before the routes):
+ * the JSON body check, and a 400 for `%00` in admin URLs (the Cloud ALM services have their own).
+ */
 export function registerBodyChecks(app: HttpApp): void {
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/admin') && /%00/.test(request.url)) throw new NulInUrlError();
+  });
   app.addHook('preParsing', async (request, _reply, payload) => {
     if (!isJson(request.headers['content-type'])) return payload;
     const check = new JsonBodyCheck();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createTestStore, type TestStore } from '@calmhub/platform/testing';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import type { ServiceKey } from '../auth/clients.js';
 import { ALL_SCOPES, EAM_PERMISSIONS } from '../auth/scopes.js';
 import { DEMO_PROJECT_ID, DEMO_SECOND_PROJECT_ID } from '../seed/seed.js';
 import { type Harness, json, startHarness } from '../test-fixtures/harness.js';
+import { sandboxMigrationSets } from './start-sandbox.js';
 
 /**
  * Property-based fuzzing of every sandbox route: no request, however malformed, may be answered
@@ -40,7 +42,8 @@ import { type Harness, json, startHarness } from '../test-fixtures/harness.js';
  * Requests are drawn with a fixed seed (CALMHUB_FUZZ_SEED) so a failure is reproducible; every 5xx
  * is collected with its full request before the test fails. CALMHUB_FUZZ_RUNS sets the number of
  * requests (default 2,400, about 30-60 s on two cores); with it set, the counts are written to
- * packages/sandbox/fuzz-report.md. It runs on SQLite only (the digest reads `sqlite_master`).
+ * packages/sandbox/fuzz-report.md. It runs on SQLite in memory, or with CALMHUB_FUZZ_ENGINE=postgres on
+ * the CALMHUB_TEST_DATABASE_URL server.
  */
 
 const RUNS = Number(process.env.CALMHUB_FUZZ_RUNS ?? 2400);
@@ -48,6 +51,8 @@ const SEED = Number(process.env.CALMHUB_FUZZ_SEED ?? 20261130);
 const WRITE_REPORT = process.env.CALMHUB_FUZZ_RUNS !== undefined;
 const REPORT_PATH = fileURLToPath(new URL('../../fuzz-report.md', import.meta.url));
 const CONCURRENCY = 4;
+/** `postgres` runs against CALMHUB_TEST_DATABASE_URL (NUL and range errors differ there); default SQLite in memory. */
+const ENGINE = process.env.CALMHUB_FUZZ_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
 
 /** Tables that reads, refused logins or the passage of time legitimately change. */
 const VOLATILE_TABLES = [
@@ -400,10 +405,27 @@ function mutatedExampleArb(url: string): fc.Arbitrary<Body> {
         { weight: 3, arbitrary: fc.constant(null) },
         { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...FIELD_NAMES), valueArb) },
       ),
+      // One string of an otherwise valid body made hard to store or to handle.
+      poison: fc.oneof(
+        { weight: 4, arbitrary: fc.constant(null) },
+        {
+          weight: 1,
+          arbitrary: fc.tuple(
+            fc.nat(),
+            fc.constantFrom('a\u0000b', '\ud800', 'x\udc00', 'x'.repeat(70_000), '💥\u202e', ' ', ''),
+          ),
+        },
+      ),
     })
-    .map(({ index, pristine, keep, drop, replace, add }) => {
+    .map(({ index, pristine, keep, drop, replace, add, poison }) => {
       const candidates = examplesFor(url);
       const whole = candidates[index % Math.max(1, candidates.length)] ?? {};
+      if (poison) {
+        const strings = Object.keys(whole).filter((key) => typeof whole[key] === 'string');
+        const key = strings[poison[0] % Math.max(1, strings.length)];
+        const poisoned = key === undefined ? whole : { ...whole, [key]: poison[1] };
+        return { kind: 'raw', contentType: 'application/json', data: JSON.stringify(poisoned) };
+      }
       if (pristine) return { kind: 'raw', contentType: 'application/json', data: JSON.stringify(whole) };
       const example = Object.fromEntries(
         Object.entries(whole).filter((_, i) => keep === null || keep[i % keep.length]),
@@ -600,13 +622,16 @@ function newTally(): Tally {
 
 describe('fuzzing every sandbox route', () => {
   let h: Harness;
+  let testStore: TestStore | undefined;
   const routes: Route[] = [];
   const readers: Record<string, string> = {};
   const writers: Record<string, string> = {};
   const tally = newTally();
 
   beforeAll(async () => {
+    if (ENGINE === 'postgres') testStore = await createTestStore('postgres', sandboxMigrationSets);
     h = await startHarness({
+      ...(testStore ? { store: testStore.store } : {}),
       seed: 'demo',
       logLevel: 'silent',
       onRoute: (route) => {
@@ -687,14 +712,19 @@ describe('fuzzing every sandbox route', () => {
 
   afterAll(async () => {
     await h?.stop();
+    await testStore?.cleanup();
   });
 
   /** A digest of every table holding data, and the tables themselves, to name the one that changed. */
   async function digest(): Promise<Map<string, string>> {
     const db = h.sandbox.context.store.db;
-    const tables = await sql<{
-      name: string;
-    }>`select name from sqlite_master where type = 'table' order by name`.execute(db);
+    const tables =
+      ENGINE === 'postgres'
+        ? await sql<{ name: string }>`select table_name as name from information_schema.tables
+            where table_schema = current_schema() and table_type = 'BASE TABLE' order by 1`.execute(db)
+        : await sql<{
+            name: string;
+          }>`select name from sqlite_master where type = 'table' order by name`.execute(db);
     const result = new Map<string, string>();
     for (const { name } of tables.rows) {
       if (VOLATILE_TABLES.some((pattern) => pattern.test(name))) continue;
@@ -887,7 +917,7 @@ describe('fuzzing every sandbox route', () => {
       `CALMHUB_FUZZ_RUNS=${RUNS} CALMHUB_FUZZ_SEED=${SEED} npx vitest run packages/sandbox/src/app/fuzz.test.ts`,
       '```',
       '',
-      `- Date: ${new Date().toISOString()}`,
+      `- Date: ${new Date().toISOString()}; store: ${ENGINE === 'postgres' ? 'PostgreSQL' : 'SQLite in memory'}`,
       `- Routes in Fastify's registry: ${routes.length}; routes hit with their own method: ${hit}`,
       `- Requests: ${tally.requests} (phase 1, cannot write: ${Math.ceil(RUNS * 0.6)}; phase 2, may write: ${Math.floor(RUNS * 0.4)})`,
       `- By status class: ${[...classes, '5xx']

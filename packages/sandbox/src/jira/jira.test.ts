@@ -142,4 +142,28 @@ describe.each(testEngines)('Jira emulator (%s)', (engine) => {
     expect(notJson.status).toBe(400);
     expect((await json<JiraBody>(notJson)).errorMessages).toHaveLength(1);
   });
+
+  it('refuses what PostgreSQL cannot store (NUL, unpaired surrogates) and ids with NUL, never a 500', async () => {
+    for (const body of [
+      JSON.stringify({
+        fields: { project: { key: 'CALM' }, summary: 'a\u0000b', issuetype: { name: 'Task' } },
+      }),
+      '{"fields":{"project":{"key":"CALM"},"summary":"\\udc00","issuetype":{"name":"Task"}}}',
+    ]) {
+      const response = await fetch(jira.issueUrl, {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/json' },
+        body,
+      });
+      expect(response.status, body).toBe(400);
+      expect((await json<JiraBody>(response)).errorMessages[0]).toContain('fields.summary');
+    }
+    expect((await call('/CALM-1%00')).status).toBe(404);
+    // An issue type is an own key of the catalogue, not `constructor`.
+    const proto = await call('', {
+      method: 'POST',
+      json: { fields: { project: { key: 'CALM' }, summary: 's', issuetype: { name: 'constructor' } } },
+    });
+    expect(proto.status).toBe(400);
+  });
 });

@@ -1,5 +1,6 @@
 import type { HttpApp } from '@calmhub/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { unstorablePath } from '../shared/storable.js';
 import { authenticate } from './auth.js';
 import { JiraError } from './errors.js';
 import { createIssue, editIssue, findIssue, renderIssue } from './issues.js';
@@ -31,6 +32,15 @@ export async function registerJiraRoutes(app: HttpApp, runtime: JiraRuntime): Pr
       scope.setNotFoundHandler((request, reply) =>
         reply.status(404).send(new JiraError(404, [`null for uri: ${request.url}`]).body()),
       );
+
+      // PostgreSQL stores no NUL or unpaired surrogate: refuse them as the client's mistake.
+      scope.addHook('preValidation', async (request) => {
+        const bad = unstorablePath(request.body);
+        if (bad)
+          throw new JiraError(400, [
+            `Unexpected request body: ${bad} contains characters that cannot be stored (NUL or an unpaired surrogate)`,
+          ]);
+      });
 
       const user = (request: FastifyRequest) => authenticate(ctx, db, request.headers.authorization);
 

@@ -1,5 +1,6 @@
 import { type HttpApp, readJson } from '@calmhub/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { unstorablePath } from '../shared/storable.js';
 import { authenticate, clientCredentialsGrant } from './auth.js';
 import { SapBuildError, SapBuildOAuthError } from './errors.js';
 import { findInstance, listInstances, outputsOf, patchInstance, render, startInstance } from './instances.js';
@@ -33,6 +34,16 @@ export async function registerSapBuildRoutes(app: HttpApp, runtime: SapBuildRunt
       scope.setNotFoundHandler((request, reply) =>
         reply.status(404).send(new SapBuildError(404, `No resource at ${request.url}`).body()),
       );
+
+      // PostgreSQL stores no NUL or unpaired surrogate: refuse them as the client's mistake.
+      scope.addHook('preValidation', async (request) => {
+        const bad = unstorablePath(request.body);
+        if (bad)
+          throw new SapBuildError(
+            400,
+            `The value of ${bad} contains characters that cannot be stored (NUL or an unpaired surrogate)`,
+          );
+      });
 
       scope.post('/oauth/token', { schema: { hide: true } }, async (request, reply) => {
         const form = (request.body ?? {}) as Record<string, unknown>;

@@ -137,6 +137,19 @@ describe.each(testEngines)('SAP Build Process Automation emulator (%s)', (engine
 
     const missing = await call('/nope');
     expect(missing.status).toBe(404);
+    expect((await call('/%00')).status).toBe(404);
+    // What PostgreSQL cannot store is the client's mistake, not a 500.
+    for (const body of [
+      { definitionId: 'a\u0000', context: {} },
+      { definitionId: 'a', context: { note: 'x\u0000' } },
+      { definitionId: 'a', context: { '\ud800': 1 } },
+    ]) {
+      const refused = await call('', { method: 'POST', json: body });
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(await json(refused)).toMatchObject({
+        error: { message: expect.stringContaining('cannot be stored') },
+      });
+    }
     expect(await json(missing)).toEqual({ error: { message: "Workflow instance 'nope' not found" } });
     const invalid = await call('', { method: 'POST', json: { context: {} } });
     expect(invalid.status).toBe(400);

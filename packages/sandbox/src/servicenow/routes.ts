@@ -1,6 +1,7 @@
 import type { HttpApp } from '@calmhub/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { useFaults } from '../faults/hook.js';
+import { unstorablePath } from '../shared/storable.js';
 import { authenticate, OAuthError, tokenGrant } from './auth.js';
 import { SnError } from './errors.js';
 import { applyQuery, parseEncodedQuery } from './query.js';
@@ -56,6 +57,13 @@ function intParam(value: string | undefined, name: string, fallback: number): nu
 function bodyObject(body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw new SnError(400, 'Exception while reading request', 'The payload is not valid JSON.');
+  const bad = unstorablePath(body);
+  if (bad)
+    throw new SnError(
+      400,
+      'Exception while reading request',
+      `The value of ${bad} contains characters that cannot be stored (NUL or an unpaired surrogate).`,
+    );
   return body as Record<string, unknown>;
 }
 

@@ -362,6 +362,28 @@ describe.each(testEngines)('ServiceNow emulator (%s)', (engine) => {
         json: {},
       });
       expect(action.status).toBe(404);
+      // Not a sys_id: no lookup at all (PostgreSQL cannot compare text holding NUL).
+      for (const id of ['%00', 'x', incident.sys_id?.toUpperCase()])
+        expect((await call(`/api/now/table/incident/${id}`)).status, id).toBe(404);
+    });
+
+    it('NUL and unpaired surrogates in a Table API body (PostgreSQL cannot store them)', async () => {
+      for (const body of [
+        '{"short_description":"a\\u0000b"}',
+        '{"work_notes":"\\ud800"}',
+        '{"\\udc00":"x"}',
+      ]) {
+        const response = await fetch(`${snow.instanceUrl}/api/now/table/incident`, {
+          method: 'POST',
+          headers: { authorization: auth, 'content-type': 'application/json' },
+          body,
+        });
+        expect(response.status, body).toBe(400);
+        expect(await response.json()).toMatchObject({
+          status: 'failure',
+          error: { detail: expect.stringContaining('cannot be stored') },
+        });
+      }
     });
 
     it('invalid UTF-8 in a Table API body', async () => {
