@@ -174,11 +174,13 @@ describe('sync against the sandbox Cloud ALM, over HTTP', () => {
     expect(run).toMatchObject({ state: 'succeeded', counts: { updated: 3, created: 0, unchanged: 0 } });
     const log = await admin(sandbox, 'GET', '/request-log');
     const routes = log.routes as Record<string, { total: number }>;
-    // One page of changed tasks; on the Features service: one page of changed features, task
-    // assignments of the changed feature and of the changed stories (2), their transport
-    // references (1) and the transports changed since (1).
+    // One page each of changed features and tasks, the task assignments of the changed feature
+    // and of the changed stories (2), their transport references and the transports changed since.
+    expect(routes['GET /api/calm-features/v1/Features']?.total).toBe(1);
     expect(routes['GET /api/calm-tasks/v1/tasks']?.total).toBe(1);
-    expect(routes['GET /api/calm-features/v1/*']?.total).toBe(5);
+    expect(routes['GET /api/calm-features/v1/TaskAssignments']?.total).toBe(2);
+    expect(routes['GET /api/calm-features/v1/TransportReferences']?.total).toBe(1);
+    expect(routes['GET /api/calm-features/v1/Transports']?.total).toBe(1);
     const total = Object.entries(routes)
       .filter(([r]) => r.includes('/api/calm-'))
       .reduce((n, [, c]) => n + c.total, 0);

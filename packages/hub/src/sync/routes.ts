@@ -24,7 +24,7 @@ export function registerSyncRoutes(app: HttpApp, deps: HubDeps): void {
       },
       // "Sync" is a button: a POST without a body is a full sync.
       preValidation: async (request) => {
-        if (request.body === undefined || request.body === null) request.body = {};
+        if (request.body === undefined) request.body = {};
       },
     },
     async (request, reply) => {

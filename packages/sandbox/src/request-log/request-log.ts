@@ -70,6 +70,25 @@ export class RequestLog {
   }
 }
 
+const ENTITY_NAME = /^[A-Za-z$][A-Za-z0-9_$]{0,63}$/;
+
+/**
+ * Wildcard routes (the OData services) are counted per entity set, so a client's calls to
+ * `Features` and `TaskAssignments` are told apart: `GET /api/calm-features/v1/Features`, and
+ * `…/Features/{key}` for an entity or anything below it. Names that do not look like an entity
+ * set keep the wildcard, so odd paths cannot grow the table.
+ */
+export function routeKey(route: string, url: string): string {
+  if (!route.endsWith('*')) return route;
+  const prefix = route.slice(0, -1);
+  const path = url.split('?')[0] ?? '';
+  if (!path.startsWith(prefix)) return route;
+  const [first = '', ...rest] = path.slice(prefix.length).split('/');
+  const name = first.replace(/\(.*$/, '');
+  if (!ENTITY_NAME.test(name)) return route;
+  return `${prefix}${name}${first.includes('(') || rest.some((segment) => segment !== '') ? '/{key}' : ''}`;
+}
+
 const isAdmin = (url: string) => url === '/admin' || url.startsWith('/admin/') || url.startsWith('/admin?');
 
 /**
@@ -81,7 +100,7 @@ export function useRequestLog(app: HttpApp, log: RequestLog): void {
   app.addHook('onRequest', async (request, reply) => {
     if (isAdmin(request.url)) return;
     const method = request.method;
-    const route = request.routeOptions.url ?? NO_ROUTE;
+    const route = routeKey(request.routeOptions.url ?? NO_ROUTE, request.url);
     const raw = reply.raw;
     raw.once('close', () => {
       const dropped =
