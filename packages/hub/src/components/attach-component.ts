@@ -3,6 +3,7 @@ import { AppError, writeJson } from '@calmhub/platform';
 import type { Static } from 'typebox';
 import type { Actor } from '../access/actor.js';
 import type { HubDeps } from '../app/deps.js';
+import { lockForTransaction } from '../store/lock.js';
 import type { StoryComponentsTable } from '../store/tables.js';
 import { loadStory } from '../stories/load-story.js';
 import type { AttachComponentBody } from './schemas.js';
@@ -16,7 +17,7 @@ const KINDS = ['abapTransport', 'cpiArtifact', 'deliverable'] as const;
 
 /** Attaches a transport, CPI artifact or deliverable to a story; stamped with who and when. */
 export async function attachComponent(
-  deps: Pick<HubDeps, 'db' | 'clock'>,
+  deps: Pick<HubDeps, 'db' | 'clock' | 'store'>,
   actor: Actor,
   storyId: string,
   input: AttachComponentInput,
@@ -57,6 +58,9 @@ export async function attachComponent(
     detached_at: null,
   };
   await deps.db.transaction().execute(async (trx) => {
+    // Two attaches of one transport at once must not both pass the check.
+    if (row.transport_id)
+      await lockForTransaction(trx, deps.store.dialect, `transport:${actor.tenantId}:${row.transport_id}`);
     if (row.transport_id)
       await assertTransportFree(trx, actor, story, row.transport_id, {
         allowShared: input.allowShared === true,

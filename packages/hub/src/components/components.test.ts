@@ -127,6 +127,14 @@ describe.each(testEngines)('story components (%s)', (engine) => {
     expect(twice.body.error.message).toBe('Transport S4DK900121 is already attached to this story');
   });
 
+  it('lets only one of two simultaneous attaches of a transport to different stories through', async () => {
+    const answers = await Promise.all([
+      attach('vendor', { abapTransport: { number: 'S4DK977001' } }),
+      attach('customer', { abapTransport: { number: 'S4DK977001' } }),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
+  });
+
   it('lets an obsolete story hold a transport without blocking others', async () => {
     expect((await attach('old', { abapTransport: { number: 'S4DK900555' } })).status).toBe(201);
     const free = await attach('balance', {

@@ -5,6 +5,7 @@ import { notFound, requireProjectAction } from '../access/authorize.js';
 import type { ProjectAction } from '../access/permissions.js';
 import type { HubDeps } from '../app/deps.js';
 import { invalidField } from '../credentials/credential-input.js';
+import { lockForTransaction } from '../store/lock.js';
 import type { StoryComponentsTable } from '../store/tables.js';
 import { findStory } from '../stories/store.js';
 import type { UpdateComponentBody } from './schemas.js';
@@ -19,7 +20,7 @@ import {
   storedDetails,
 } from './views.js';
 
-type Deps = Pick<HubDeps, 'db' | 'clock'>;
+type Deps = Pick<HubDeps, 'db' | 'clock' | 'store'>;
 export type UpdateComponentInput = Static<typeof UpdateComponentBody>;
 
 const KEY_OF = {
@@ -85,6 +86,11 @@ export async function updateComponent(
     if (changes.transport_id && changes.transport_id !== row.transport_id) {
       const story = await findStory(trx, actor.tenantId, row.story_id);
       if (!story) throw notFound('component', id);
+      await lockForTransaction(
+        trx,
+        deps.store.dialect,
+        `transport:${actor.tenantId}:${changes.transport_id}`,
+      );
       await assertTransportFree(trx, actor, story, changes.transport_id, {
         allowShared: input.allowShared === true,
         exceptComponentId: row.id,

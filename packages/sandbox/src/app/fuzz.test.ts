@@ -925,6 +925,8 @@ describe('fuzzing every sandbox route', () => {
         .map((c) => `${c} ${tally.byClass[c] ?? 0}`)
         .join(', ')}`,
       `- 5xx: ${tally.failures.length}`,
+      '- Phase 1 also checks that a digest of every data table is unchanged afterwards; phase 2 leaves out',
+      '  the fault-injection routes and `/admin/seed`, and sends the credential-revoking routes last.',
       '',
       'The design (what is sent, and why the data check after phase 1 is sound) is described at the top',
       'of the test. Requests per route (the route as registered; path parameters are filled with seeded',

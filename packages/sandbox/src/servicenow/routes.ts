@@ -193,7 +193,11 @@ export async function registerServiceNowRoutes(app: HttpApp, runtime: SnRuntime)
           if (!bool(query.sysparm_suppress_pagination_header))
             reply.header('link', linkHeader(runtime, table, query, offset, limit, records.length));
           const result = [];
-          for (const record of page) result.push(await renderRecord(db, table, record, options));
+          for (const [index, record] of page.entries()) {
+            result.push(await renderRecord(db, table, record, options));
+            // Long pages (the default limit is 10,000) leave the event loop to other requests now and then.
+            if (index % 500 === 499) await new Promise((resolve) => setImmediate(resolve));
+          }
           return reply.send({ result });
         });
         scope.post<TableParams>(path, { schema: { hide: true } }, async (request, reply) => {
