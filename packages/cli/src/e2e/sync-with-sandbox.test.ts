@@ -1,4 +1,5 @@
 import { startTestHub, type TestHub } from '@calmhub/hub/testing';
+import { testEngines } from '@calmhub/platform/testing';
 import { type Sandbox, startSandbox } from '@calmhub/sandbox';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,7 +104,7 @@ async function copyOf(hub: TestHub) {
   return { features, stories, links, transports };
 }
 
-describe('sync against the sandbox Cloud ALM, over HTTP', () => {
+describe.each(testEngines)('sync against the sandbox Cloud ALM, over HTTP (%s)', (engine) => {
   let sandbox: Sandbox;
   let hub: TestHub;
   let integrationId: string;
@@ -112,7 +113,7 @@ describe('sync against the sandbox Cloud ALM, over HTTP', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({ port: 0, memory: true, seed: 'demo', logLevel: 'silent' });
     calm = await calmApi(sandbox);
-    hub = await startTestHub({ config: { syncPageSize: 3, syncOverlapMs: 0 } });
+    hub = await startTestHub({ engine, config: { syncPageSize: 3, syncOverlapMs: 0 } });
     integrationId = await linkHub(hub, sandbox);
   });
   afterAll(async () => {
@@ -189,6 +190,28 @@ describe('sync against the sandbox Cloud ALM, over HTTP', () => {
     expect(copy.features.find((f) => f.calm_uuid === features[0]?.uuid)?.title).toBe('Renamed feature');
   });
 
+  it("shows a story's description as Cloud ALM has it, read when the story is opened, sanitised", async () => {
+    const stories = (await calm('GET', `/calm-tasks/v1/tasks?projectId=${FINANCE}&type=CALMUS`)) as Array<{
+      id: string;
+    }>;
+    const calmId = stories[0]?.id as string;
+    await calm('PATCH', `/calm-tasks/v1/tasks/${calmId}`, {
+      description:
+        '<p>Posting periods <b>per company code</b></p><script>alert(1)</script><img src=x onerror=alert(2)>',
+    });
+    await runSync(hub, integrationId, 'delta');
+    const row = await hub.hub.deps.db
+      .selectFrom('hub_calm_stories')
+      .select(['id', 'description'])
+      .where('calm_id', '=', calmId)
+      .executeTakeFirstOrThrow();
+    expect(row.description).toBeNull();
+    const story = await hub.call('GET', `/api/v1/stories/${row.id}`, { token: hub.adminToken });
+    expect(story.status, story.text).toBe(200);
+    expect(story.body.descriptionHtml).toContain('<b>per company code</b>');
+    expect(story.body.descriptionHtml).not.toMatch(/script|onerror/);
+  });
+
   it('marks a story hard-deleted in Cloud ALM obsolete on the next sweep', async () => {
     const stories = (await calm('GET', `/calm-tasks/v1/tasks?projectId=${FINANCE}&type=CALMUS`)) as Array<{
       id: string;
@@ -203,7 +226,7 @@ describe('sync against the sandbox Cloud ALM, over HTTP', () => {
 
   it('ends identical to a clean run with 20 % of the calls answering 429 or 503 with Retry-After', async () => {
     const clean = await copyOf(hub);
-    const throttled = await startTestHub({ config: { syncPageSize: 3, syncOverlapMs: 0 } });
+    const throttled = await startTestHub({ engine, config: { syncPageSize: 3, syncOverlapMs: 0 } });
     try {
       const id = await linkHub(throttled, sandbox);
       await admin(sandbox, 'PUT', '/faults', [
@@ -229,7 +252,10 @@ describe('sync against the sandbox Cloud ALM, over HTTP', () => {
   }, 120_000);
 
   it('with no webhook, the reconcile records a feature status change within one period', async () => {
-    const reconciling = await startTestHub({ config: { syncDeltaIntervalMs: 1000, syncOverlapMs: 0 } });
+    const reconciling = await startTestHub({
+      engine,
+      config: { syncDeltaIntervalMs: 1000, syncOverlapMs: 0 },
+    });
     try {
       const id = await linkHub(reconciling, sandbox);
       const db = reconciling.hub.deps.db;

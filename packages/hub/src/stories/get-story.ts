@@ -3,6 +3,7 @@ import { iso, isoOrNull } from '../access/views.js';
 import type { HubDeps } from '../app/deps.js';
 import { attachedComponents } from '../components/store.js';
 import { type ComponentView, componentView } from '../components/views.js';
+import { readStoryDescription } from '../sync/read-story-description.js';
 import { loadFeature, loadStory } from './load-story.js';
 import { renderDescription } from './render-html.js';
 import {
@@ -28,6 +29,7 @@ import {
 } from './views.js';
 
 type Deps = Pick<HubDeps, 'db'>;
+type StoryDeps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'connectors' | 'logger'>;
 
 export interface StoryView extends StorySummary {
   integration: { id: string; name: string };
@@ -42,8 +44,9 @@ export interface StoryView extends StorySummary {
 }
 
 /** One story with what the hub knows of it: Cloud ALM fields, feature, status history, components. */
-export async function getStory(deps: Deps, actor: Actor, id: string): Promise<StoryView> {
+export async function getStory(deps: StoryDeps, actor: Actor, id: string): Promise<StoryView> {
   const story = await loadStory(deps, actor, id, 'project.read');
+  const description = await readStoryDescription(deps, story);
   const [feature, integrations, fields, components, transitions] = await Promise.all([
     featureOfStory(deps.db, story),
     integrationsByIds(deps.db, actor.tenantId, [story.integration_id]),
@@ -58,7 +61,7 @@ export async function getStory(deps: Deps, actor: Actor, id: string): Promise<St
   return {
     ...storySummary(story, hostUrl, own, components.length),
     integration: { id: story.integration_id, name: integration?.name ?? '' },
-    descriptionHtml: renderDescription(story.description),
+    descriptionHtml: renderDescription(description),
     feature: feature ? featureSummary(feature, hostUrl, names) : null,
     calm: calmTaskFields(story.raw),
     transitions: transitions.map(transitionView),

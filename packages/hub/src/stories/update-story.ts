@@ -12,7 +12,7 @@ export interface UpdateStoryInput {
 
 /** Changes the hub-side fields of a story (never sent to Cloud ALM); stamped with who and when. */
 export async function updateStory(
-  deps: Pick<HubDeps, 'db' | 'clock'>,
+  deps: Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'connectors' | 'logger'>,
   actor: Actor,
   id: string,
   input: UpdateStoryInput,

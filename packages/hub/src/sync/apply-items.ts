@@ -82,8 +82,8 @@ const STORY: ItemKind<CalmTask, CalmStoriesTable> = {
   columns: (t) => ({
     display_id: t.displayId ?? null,
     title: t.title,
-    // Task lists carry no description; keep the one a single read brought.
-    ...(t.description === undefined ? {} : { description: t.description }),
+    // Task lists carry no description: a changed story's is read again when it is next opened.
+    description: t.description ?? null,
     status: t.status,
     sub_status: t.subStatus ?? null,
     priority_id: t.priorityId ?? null,
