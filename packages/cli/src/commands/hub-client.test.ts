@@ -97,7 +97,11 @@ describe('calmhub as a client of a running hub', () => {
   it('syncs an integration by name and ends with the counts', async () => {
     const synced = await client('sync', 'Cloud ALM', '--project', 'Finance', '--json');
     expect(synced.code, synced.err).toBe(0);
-    expect(JSON.parse(synced.out)).toMatchObject({ mode: 'full', state: 'succeeded', progress: { phase: 'done' } });
+    expect(JSON.parse(synced.out)).toMatchObject({
+      mode: 'full',
+      state: 'succeeded',
+      progress: { phase: 'done' },
+    });
     const table = await client('sync', 'Cloud ALM', '--project', 'Finance', '--mode', 'delta');
     expect(table.out).toMatch(/state:\s+succeeded/);
     expect(table.out).toMatch(/calls:\s+\d+/);

@@ -3,7 +3,7 @@ import type { ApiClient } from '../client/api-client.js';
 import { clientFlagsHelp, pick, required, runClient } from '../client/client-command.js';
 import { printFields, printJson } from '../client/output.js';
 import { UsageError } from '../usage-error.js';
-import type { Command, Io } from './command.js';
+import type { Command } from './command.js';
 import { findProject } from './credentials.js';
 
 interface SyncRun {
@@ -69,13 +69,7 @@ async function findIntegration(
 }
 
 /** Follows a run until it ends, drawing phase, pages and items on a progress bar (stderr, TTY only). */
-async function follow(
-  api: ApiClient,
-  run: SyncRun,
-  io: Io,
-  showBar: boolean,
-  intervalMs = 200,
-): Promise<SyncRun> {
+async function follow(api: ApiClient, run: SyncRun, showBar: boolean, intervalMs = 200): Promise<SyncRun> {
   const phases = PHASES[run.mode] ?? PHASES.full ?? [];
   const bar = showBar
     ? new cliProgress.SingleBar(
@@ -135,7 +129,7 @@ export const syncCommand: Command = {
         const started = await api.post<SyncRun>(`/api/v1/integrations/${integrationId}/sync`, { mode });
         const run = values['no-wait']
           ? started
-          : await follow(api, started, io, !json && process.stderr.isTTY === true);
+          : await follow(api, started, !json && process.stderr.isTTY === true);
         if (json) {
           printJson(io, run);
         } else {

@@ -92,7 +92,12 @@ export async function buildHub(options: BuildHubOptions): Promise<Hub> {
     config,
     connectors:
       options.connectors ??
-      createHttpConnectors({ timeoutMs: config.outboundTimeoutMs, now: clock.now, logger }),
+      createHttpConnectors({
+        timeoutMs: config.outboundTimeoutMs,
+        now: clock.now,
+        logger,
+        limits: { maxConcurrent: config.calmMaxConcurrency, ratePerSecond: config.calmRequestsPerSecond },
+      }),
     publicBaseUrl: () => (config.publicUrl || listenUrl).replace(/\/+$/, ''),
   };
 

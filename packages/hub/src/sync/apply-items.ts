@@ -212,8 +212,8 @@ async function applyItems<I, Row extends { id: string; modified_at: number; obso
   return counts;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: see applyItems
 async function reinstate<I, Row>(
+  // biome-ignore lint/suspicious/noExplicitAny: see applyItems
   db: Kysely<any>,
   spec: ItemKind<I, Row>,
   id: string,

@@ -101,7 +101,8 @@ export const ConfigSchema = Type.Object(
     syncSweepIntervalMs: Type.Integer({
       minimum: 1000,
       default: 900_000,
-      description: 'Reconcile: how often an id sweep finds items deleted in Cloud ALM and marks them obsolete.',
+      description:
+        'Reconcile: how often an id sweep finds items deleted in Cloud ALM and marks them obsolete.',
     }),
     syncOverlapMs: Type.Integer({
       minimum: 0,
@@ -118,7 +119,8 @@ export const ConfigSchema = Type.Object(
       minimum: 1,
       maximum: 100,
       default: 4,
-      description: 'Calls to one Cloud ALM host in flight at the same time, across all syncs of this process.',
+      description:
+        'Calls to one Cloud ALM host in flight at the same time, across all syncs of this process.',
     }),
     calmRequestsPerSecond: Type.Integer({
       minimum: 1,

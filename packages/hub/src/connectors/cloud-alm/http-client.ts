@@ -277,6 +277,8 @@ export class HttpCloudAlmClient implements CloudAlmClient {
           timedOut: failure.kind === 'timeout',
         },
       );
+    } finally {
+      release?.();
     }
   }
 
