@@ -1,4 +1,5 @@
 import { ConfigError } from '@calmhub/platform';
+import { auditCommand } from './commands/audit.js';
 import type { Command, Io } from './commands/command.js';
 import { componentsCommand } from './commands/components.js';
 import { credentialsCommand } from './commands/credentials.js';
@@ -28,6 +29,7 @@ const COMMANDS: Command[] = [
   storiesCommand,
   componentsCommand,
   syncCommand,
+  auditCommand,
   sandboxCommand,
   mappingCommand,
 ];

@@ -16,6 +16,8 @@ export class ApiError extends Error {
 export interface ApiClient {
   baseUrl: string;
   get<T = unknown>(path: string): Promise<T>;
+  /** A GET whose answer is not JSON (CSV exports): the body as text. */
+  getText(path: string, accept: string): Promise<string>;
   post<T = unknown>(path: string, body?: unknown): Promise<T>;
   patch<T = unknown>(path: string, body: unknown): Promise<T>;
   put<T = unknown>(path: string, body: unknown): Promise<T>;
@@ -25,8 +27,8 @@ export interface ApiClient {
 /** A small client of the hub's REST API, as `gh` is of GitHub's: a token, JSON, the API's own errors. */
 export function createApiClient(baseUrl: string, token: string | undefined): ApiClient {
   const base = baseUrl.replace(/\/+$/, '');
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  const call = async <T>(method: string, path: string, body?: unknown, accept?: string): Promise<T> => {
+    const headers: Record<string, string> = { accept: accept ?? 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Awaited<ReturnType<typeof request>>;
@@ -63,11 +65,12 @@ export function createApiClient(baseUrl: string, token: string | undefined): Api
         error?.requestId,
       );
     }
-    return parsed as T;
+    return (accept === undefined ? parsed : text) as T;
   };
   return {
     baseUrl: base,
     get: (path) => call('GET', path),
+    getText: (path, accept) => call<string>('GET', path, undefined, accept),
     post: (path, body) => call('POST', path, body),
     patch: (path, body) => call('PATCH', path, body),
     put: (path, body) => call('PUT', path, body),

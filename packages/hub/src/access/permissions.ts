@@ -13,6 +13,8 @@ export const TENANT_ACTIONS = [
   'users.manage',
   'projects.create',
   'credentials.manage_global',
+  /** The whole tenant's audit log. */
+  'audit.read',
 ] as const;
 
 export const PROJECT_ACTIONS = [
@@ -32,6 +34,8 @@ export const PROJECT_ACTIONS = [
   'stories.edit',
   /** Attach, change and detach a story's components (transports, CPI artifacts, deliverables). */
   'components.manage',
+  /** The project's audit log (admins and release managers). */
+  'audit.read_project',
 ] as const;
 
 export type TenantAction = (typeof TENANT_ACTIONS)[number];
@@ -46,7 +50,14 @@ export const ROLE_ACTIONS: Record<ProjectRole, readonly ProjectAction[]> = {
   viewer: VIEWER,
   developer: [...VIEWER, 'stories.edit', 'components.manage', 'integrations.sync'],
   approver: VIEWER,
-  release_manager: [...VIEWER, 'credentials.test', 'stories.edit', 'components.manage', 'integrations.sync'],
+  release_manager: [
+    ...VIEWER,
+    'credentials.test',
+    'stories.edit',
+    'components.manage',
+    'integrations.sync',
+    'audit.read_project',
+  ],
   admin: PROJECT_ACTIONS,
 };
 

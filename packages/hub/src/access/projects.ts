@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '@calmhub/platform';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../app/deps.js';
+import { recordAudit, userAudit } from '../audit/record-audit.js';
 import type { HubTables, ProjectsTable } from '../store/tables.js';
 import type { Actor } from './actor.js';
 import { notFound, requireProjectAction, roleInProject, visibleProjectIds } from './authorize.js';
@@ -27,6 +28,7 @@ export async function createProject(
   deps: Deps,
   actor: Actor,
   input: { name: string; description?: string | undefined },
+  requestId?: string,
 ): Promise<ProjectView & { role: string }> {
   const name = input.name.trim();
   await assertNameFree(deps, actor.tenantId, name);
@@ -51,6 +53,15 @@ export async function createProject(
         created_at: now,
       })
       .execute();
+    await recordAudit(trx, {
+      ...userAudit(actor, requestId),
+      tenantId: actor.tenantId,
+      projectId: row.id,
+      occurredAt: now,
+      kind: 'project.created',
+      object: { kind: 'project', id: row.id, label: row.name },
+      after: projectView(row),
+    });
   });
   return { ...projectView(row), role: 'admin' };
 }
@@ -93,19 +104,41 @@ export async function updateProject(
   actor: Actor,
   id: string,
   input: { name?: string | undefined; description?: string | undefined },
+  requestId?: string,
 ): Promise<ProjectView & { role: string }> {
   await requireProjectAction(deps.db, actor, id, 'project.update');
   if (input.name !== undefined) await assertNameFree(deps, actor.tenantId, input.name.trim(), id);
-  await deps.db
-    .updateTable('hub_projects')
-    .set({
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (trx) => {
+    const before = await trx
+      .selectFrom('hub_projects')
+      .selectAll()
+      .where('tenant_id', '=', actor.tenantId)
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    const changes = {
       ...(input.name === undefined ? {} : { name: input.name.trim() }),
       ...(input.description === undefined ? {} : { description: input.description.trim() }),
-      updated_at: deps.clock.now(),
-    })
-    .where('tenant_id', '=', actor.tenantId)
-    .where('id', '=', id)
-    .execute();
+      updated_at: now,
+    };
+    await trx
+      .updateTable('hub_projects')
+      .set(changes)
+      .where('tenant_id', '=', actor.tenantId)
+      .where('id', '=', id)
+      .execute();
+    const after = { ...before, ...changes };
+    await recordAudit(trx, {
+      ...userAudit(actor, requestId),
+      tenantId: actor.tenantId,
+      projectId: id,
+      occurredAt: now,
+      kind: 'project.updated',
+      object: { kind: 'project', id, label: after.name },
+      before: projectView(before),
+      after: projectView(after),
+    });
+  });
   return getProject(deps, actor, id);
 }
 
@@ -148,6 +181,7 @@ export async function setMember(
   projectId: string,
   userId: string,
   role: ProjectRole,
+  requestId?: string,
 ): Promise<MemberView> {
   await requireProjectAction(deps.db, actor, projectId, 'members.manage');
   const user = await deps.db
@@ -158,13 +192,31 @@ export async function setMember(
     .executeTakeFirst();
   if (!user) throw notFound('user', userId);
   const now = deps.clock.now();
-  await deps.db
-    .insertInto('hub_project_members')
-    .values({ project_id: projectId, user_id: userId, tenant_id: actor.tenantId, role, created_at: now })
-    .onConflict((oc) => oc.columns(['project_id', 'user_id']).doUpdateSet({ role }))
-    .execute();
-  const member = (await listMembers(deps, actor, projectId)).find((m) => m.userId === userId);
-  return member as MemberView;
+  const memberOf = async (db: Kysely<HubTables>) =>
+    (await listMembers({ ...deps, db }, actor, projectId)).find((m) => m.userId === userId);
+  return deps.db.transaction().execute(async (trx) => {
+    // The role the actor had before this change (an admin may change their own).
+    const actorRole = await roleInProject(trx, actor, projectId);
+    const before = await memberOf(trx);
+    await trx
+      .insertInto('hub_project_members')
+      .values({ project_id: projectId, user_id: userId, tenant_id: actor.tenantId, role, created_at: now })
+      .onConflict((oc) => oc.columns(['project_id', 'user_id']).doUpdateSet({ role }))
+      .execute();
+    const after = (await memberOf(trx)) as MemberView;
+    await recordAudit(trx, {
+      ...userAudit(actor, requestId),
+      role: actorRole ?? null,
+      tenantId: actor.tenantId,
+      projectId,
+      occurredAt: now,
+      kind: 'member.set',
+      object: { kind: 'member', id: userId, label: user.email },
+      before: before ?? null,
+      after,
+    });
+    return after;
+  });
 }
 
 export async function removeMember(
@@ -172,13 +224,30 @@ export async function removeMember(
   actor: Actor,
   projectId: string,
   userId: string,
+  requestId?: string,
 ): Promise<void> {
   await requireProjectAction(deps.db, actor, projectId, 'members.manage');
-  const result = await deps.db
-    .deleteFrom('hub_project_members')
-    .where('project_id', '=', projectId)
-    .where('user_id', '=', userId)
-    .where('tenant_id', '=', actor.tenantId)
-    .executeTakeFirst();
-  if (Number(result.numDeletedRows) === 0) throw notFound('member', userId);
+  await deps.db.transaction().execute(async (trx) => {
+    const actorRole = await roleInProject(trx, actor, projectId);
+    const before = (await listMembers({ ...deps, db: trx }, actor, projectId)).find(
+      (m) => m.userId === userId,
+    );
+    const result = await trx
+      .deleteFrom('hub_project_members')
+      .where('project_id', '=', projectId)
+      .where('user_id', '=', userId)
+      .where('tenant_id', '=', actor.tenantId)
+      .executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw notFound('member', userId);
+    await recordAudit(trx, {
+      ...userAudit(actor, requestId),
+      role: actorRole ?? null,
+      tenantId: actor.tenantId,
+      projectId,
+      occurredAt: deps.clock.now(),
+      kind: 'member.removed',
+      object: { kind: 'member', id: userId, label: before?.email ?? null },
+      before: before ?? null,
+    });
+  });
 }

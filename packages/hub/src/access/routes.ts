@@ -1,6 +1,7 @@
 import type { HttpApp } from '@calmhub/platform';
 import Type from 'typebox';
 import type { HubDeps } from '../app/deps.js';
+import { userAudit } from '../audit/record-audit.js';
 import { AUTH_ERRORS, errors, IdParams, listOf } from '../http/schemas.js';
 import { requireTenantAction } from './authorize.js';
 import {
@@ -77,7 +78,11 @@ export function registerAccessRoutes(app: HttpApp, deps: HubDeps): void {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await createUser(deps, request.actor.tenantId, request.body)),
+      reply
+        .status(201)
+        .send(
+          await createUser(deps, request.actor.tenantId, request.body, userAudit(request.actor, request.id)),
+        ),
   );
   app.get(
     '/api/v1/users/:id',
@@ -104,7 +109,7 @@ export function registerAccessRoutes(app: HttpApp, deps: HubDeps): void {
         response: { 200: Type.Ref('User'), ...errors(...AUTH_ERRORS, 409) },
       },
     },
-    async (request) => updateUser(deps, request.actor, request.params.id, request.body),
+    async (request) => updateUser(deps, request.actor, request.params.id, request.body, request.id),
   );
 
   app.get(
@@ -142,12 +147,11 @@ export function registerAccessRoutes(app: HttpApp, deps: HubDeps): void {
         request.body.expiresInDays === undefined
           ? null
           : deps.clock.now() + request.body.expiresInDays * DAY_MS;
-      const { token, view } = await issueToken(deps, {
-        tenantId: actor.tenantId,
-        userId,
-        name: request.body.name.trim(),
-        expiresAt,
-      });
+      const { token, view } = await issueToken(
+        deps,
+        { tenantId: actor.tenantId, userId, name: request.body.name.trim(), expiresAt },
+        userAudit(actor, request.id),
+      );
       return reply.status(201).send({ token, apiToken: view });
     },
   );
@@ -162,7 +166,7 @@ export function registerAccessRoutes(app: HttpApp, deps: HubDeps): void {
         response: { 200: Type.Ref('ApiToken'), ...errors(...AUTH_ERRORS) },
       },
     },
-    async (request) => revokeToken(deps, request.actor, request.params.id),
+    async (request) => revokeToken(deps, request.actor, request.params.id, request.id),
   );
 
   app.get(
@@ -188,7 +192,8 @@ export function registerAccessRoutes(app: HttpApp, deps: HubDeps): void {
         response: { 201: Type.Ref('Project'), ...errors(400, 401, 403, 409) },
       },
     },
-    async (request, reply) => reply.status(201).send(await createProject(deps, request.actor, request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await createProject(deps, request.actor, request.body, request.id)),
   );
   app.get(
     '/api/v1/projects/:id',
@@ -215,7 +220,7 @@ export function registerAccessRoutes(app: HttpApp, deps: HubDeps): void {
         response: { 200: Type.Ref('Project'), ...errors(...AUTH_ERRORS, 409) },
       },
     },
-    async (request) => updateProject(deps, request.actor, request.params.id, request.body),
+    async (request) => updateProject(deps, request.actor, request.params.id, request.body, request.id),
   );
   app.get(
     '/api/v1/projects/:id/members',
@@ -243,7 +248,7 @@ export function registerAccessRoutes(app: HttpApp, deps: HubDeps): void {
       },
     },
     async (request) =>
-      setMember(deps, request.actor, request.params.id, request.params.userId, request.body.role),
+      setMember(deps, request.actor, request.params.id, request.params.userId, request.body.role, request.id),
   );
   app.delete(
     '/api/v1/projects/:id/members/:userId',
@@ -257,7 +262,7 @@ export function registerAccessRoutes(app: HttpApp, deps: HubDeps): void {
       },
     },
     async (request, reply) => {
-      await removeMember(deps, request.actor, request.params.id, request.params.userId);
+      await removeMember(deps, request.actor, request.params.id, request.params.userId, request.id);
       return reply.status(204).send(null);
     },
   );

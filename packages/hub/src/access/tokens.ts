@@ -2,6 +2,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AppError, constantTimeEqual } from '@calmhub/platform';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../app/deps.js';
+import { inTransaction, OPERATOR_AUDIT, recordAudit, userAudit } from '../audit/record-audit.js';
+import type { AuditContext } from '../audit/types.js';
 import type { ApiTokensTable, HubTables } from '../store/tables.js';
 import type { Actor } from './actor.js';
 
@@ -49,10 +51,15 @@ export interface IssueTokenInput {
   expiresAt: number | null;
 }
 
-/** Creates a token and returns it in clear, the only time it exists outside the caller's hands. */
+/**
+ * Creates a token and returns it in clear, the only time it exists outside the caller's hands.
+ * `by`: who asks, for the audit log (an operator command on the store when left out); the entry
+ * holds the token's view, never the token.
+ */
 export async function issueToken(
   deps: { db: Kysely<HubTables>; clock: Clock },
   input: IssueTokenInput,
+  by: AuditContext = OPERATOR_AUDIT,
 ): Promise<{ token: string; view: TokenView }> {
   const id = randomUUID();
   const secret = randomBytes(32).toString('base64url');
@@ -67,7 +74,18 @@ export async function issueToken(
     last_used_at: null,
     created_at: deps.clock.now(),
   };
-  await deps.db.insertInto('hub_api_tokens').values(row).execute();
+  await inTransaction(deps.db, async (trx) => {
+    await trx.insertInto('hub_api_tokens').values(row).execute();
+    await recordAudit(trx, {
+      ...by,
+      tenantId: input.tenantId,
+      projectId: null,
+      occurredAt: row.created_at,
+      kind: 'token.created',
+      object: { kind: 'token', id, label: row.name },
+      after: tokenView(row),
+    });
+  });
   return { token: `chub_${id.replaceAll('-', '')}_${secret}`, view: tokenView(row) };
 }
 
@@ -136,6 +154,7 @@ export async function revokeToken(
   deps: { db: Kysely<HubTables>; clock: Clock },
   actor: Actor,
   id: string,
+  requestId?: string,
 ): Promise<TokenView> {
   const row = await deps.db
     .selectFrom('hub_api_tokens')
@@ -148,7 +167,21 @@ export async function revokeToken(
     throw new AppError('forbidden', "Not allowed to revoke another user's token: this needs a tenant admin", {
       details: { action: 'users.manage' },
     });
-  const revokedAt = row.revoked_at ?? deps.clock.now();
-  await deps.db.updateTable('hub_api_tokens').set({ revoked_at: revokedAt }).where('id', '=', id).execute();
-  return tokenView({ ...row, revoked_at: revokedAt });
+  if (row.revoked_at !== null) return tokenView(row);
+  const revokedAt = deps.clock.now();
+  const after = tokenView({ ...row, revoked_at: revokedAt });
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.updateTable('hub_api_tokens').set({ revoked_at: revokedAt }).where('id', '=', id).execute();
+    await recordAudit(trx, {
+      ...userAudit(actor, requestId),
+      tenantId: actor.tenantId,
+      projectId: null,
+      occurredAt: revokedAt,
+      kind: 'token.revoked',
+      object: { kind: 'token', id, label: row.name },
+      before: tokenView(row),
+      after,
+    });
+  });
+  return after;
 }

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { AppError, writeJson } from '@calmhub/platform';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../app/deps.js';
+import { inTransaction, OPERATOR_AUDIT, recordAudit, userAudit } from '../audit/record-audit.js';
+import type { AuditContext } from '../audit/types.js';
 import type { HubTables, TenantRole, UsersTable } from '../store/tables.js';
 import type { Actor } from './actor.js';
 import { notFound } from './authorize.js';
@@ -21,7 +23,13 @@ const normaliseSapIds = (ids: string[]) => [
   ...new Set(ids.map((id) => id.trim().toUpperCase()).filter(Boolean)),
 ];
 
-export async function createUser(deps: Deps, tenantId: string, input: CreateUserInput): Promise<UserView> {
+/** `by`: who creates the user, for the audit log (an operator command on the store when left out). */
+export async function createUser(
+  deps: Deps,
+  tenantId: string,
+  input: CreateUserInput,
+  by: AuditContext = OPERATOR_AUDIT,
+): Promise<UserView> {
   const email = normaliseEmail(input.email);
   const existing = await deps.db
     .selectFrom('hub_users')
@@ -44,7 +52,18 @@ export async function createUser(deps: Deps, tenantId: string, input: CreateUser
     created_at: now,
     updated_at: now,
   };
-  await deps.db.insertInto('hub_users').values(row).execute();
+  await inTransaction(deps.db, async (trx) => {
+    await trx.insertInto('hub_users').values(row).execute();
+    await recordAudit(trx, {
+      ...by,
+      tenantId,
+      projectId: null,
+      occurredAt: now,
+      kind: 'user.created',
+      object: { kind: 'user', id: row.id, label: row.email },
+      after: userView(row),
+    });
+  });
   return userView(row);
 }
 
@@ -81,6 +100,7 @@ export async function updateUser(
   actor: Actor,
   id: string,
   input: UpdateUserInput,
+  requestId?: string,
 ): Promise<UserView> {
   const current = await getUser(deps, actor, id);
   if (input.tenantRole === 'member' && current.tenantRole === 'admin') {
@@ -95,20 +115,34 @@ export async function updateUser(
         details: { field: 'tenantRole' },
       });
   }
-  await deps.db
-    .updateTable('hub_users')
-    .set({
-      ...(input.name === undefined ? {} : { name: input.name.trim() }),
-      ...(input.tenantRole === undefined ? {} : { tenant_role: input.tenantRole }),
-      ...(input.sapUserIds === undefined
-        ? {}
-        : { sap_user_ids: writeJson(normaliseSapIds(input.sapUserIds)) }),
-      updated_at: deps.clock.now(),
-    })
-    .where('tenant_id', '=', actor.tenantId)
-    .where('id', '=', id)
-    .execute();
-  return getUser(deps, actor, id);
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('hub_users')
+      .set({
+        ...(input.name === undefined ? {} : { name: input.name.trim() }),
+        ...(input.tenantRole === undefined ? {} : { tenant_role: input.tenantRole }),
+        ...(input.sapUserIds === undefined
+          ? {}
+          : { sap_user_ids: writeJson(normaliseSapIds(input.sapUserIds)) }),
+        updated_at: now,
+      })
+      .where('tenant_id', '=', actor.tenantId)
+      .where('id', '=', id)
+      .execute();
+    const after = await getUser({ ...deps, db: trx }, actor, id);
+    await recordAudit(trx, {
+      ...userAudit(actor, requestId),
+      tenantId: actor.tenantId,
+      projectId: null,
+      occurredAt: now,
+      kind: 'user.updated',
+      object: { kind: 'user', id, label: after.email },
+      before: current,
+      after,
+    });
+    return after;
+  });
 }
 
 /** A user by id or e-mail, within one tenant. */

@@ -1,9 +1,12 @@
 import { registerAccessRoutes } from '../access/routes.js';
+import { registerAuditRoutes } from '../audit/routes.js';
 import { registerComponentRoutes } from '../components/routes.js';
 import { registerCredentialRoutes } from '../credentials/routes.js';
+import { inboxDomain } from '../inbox/domain.js';
 import { registerIntegrationRoutes } from '../integrations/routes.js';
 import { registerStoryRoutes } from '../stories/routes.js';
 import { syncDomain } from '../sync/domain.js';
+import { writeBackDomain } from '../writeback/domain.js';
 import type { HubDomain } from './deps.js';
 
 /** The hub's domains, in registration order. A new domain is a folder plus one line here. */
@@ -15,4 +18,7 @@ export const hubDomains: HubDomain[] = [
   { name: 'components', routes: registerComponentRoutes },
   { name: 'stories', routes: registerStoryRoutes },
   syncDomain,
+  writeBackDomain,
+  inboxDomain,
+  { name: 'audit', routes: registerAuditRoutes },
 ];

@@ -5,7 +5,9 @@ import type { HubTables } from '../store/tables.js';
 import { type CalmItems, givenCalmItems } from '../testing/calm-items.js';
 import { fakeConnectors } from '../testing/fake-connectors.js';
 import { FAKE_SECRET, givenScenario, type Scenario, seedFakeCalm } from '../testing/scenario.js';
-import { type ApiResponse, startTestHub, type TestHub } from '../testing/test-hub.js';
+import { type ApiResponse, startTestHub, type TestHub, waitForIdle } from '../testing/test-hub.js';
+import { waitForJobs } from '../testing/wait-for-jobs.js';
+import { WRITE_BACK_FLUSH } from '../writeback/jobs.js';
 
 /**
  * Every registered /api/v1 route needs a case here: the route list comes from Fastify's own
@@ -149,6 +151,43 @@ const CASES: Record<string, RouteCase> = {
     query: () => 'limit=5',
   },
   'GET /api/v1/sync-runs/:id': { isolation: 'hidden', params: (s) => ({ id: s.syncRunId }) },
+  'GET /api/v1/integrations/:id/inbox': {
+    isolation: 'hidden',
+    params: integration,
+    query: () => 'state=processed',
+  },
+  'GET /api/v1/inbox/:id': { isolation: 'hidden', params: (s) => ({ id: s.deliveryId }) },
+  'POST /api/v1/inbox/:id/replay': { isolation: 'hidden', params: (s) => ({ id: s.deliveryId }) },
+  'GET /api/v1/integrations/:id/webhook/status': { isolation: 'hidden', params: integration },
+  'POST /api/v1/integrations/:id/webhook/self-test': { isolation: 'hidden', params: integration },
+  'GET /api/v1/integrations/:id/webhook/checklist': { isolation: 'hidden', params: integration },
+  'PUT /api/v1/integrations/:id/webhook/basic-auth': {
+    isolation: 'hidden',
+    params: integration,
+    body: () => ({ user: 'btp', password: 'destination-password' }),
+  },
+  'GET /api/v1/integrations/:id/status-actions': { isolation: 'hidden', params: integration },
+  'PUT /api/v1/integrations/:id/status-actions': {
+    isolation: 'hidden',
+    params: integration,
+    body: () => ({
+      items: [{ statusCode: 'IN_TESTING', action: 'promote', targetStage: 'test', enabled: true }],
+    }),
+  },
+  'GET /api/v1/audit': {
+    isolation: 'scoped',
+    query: () => 'kind=credential.created&kind=project.created&limit=20',
+  },
+  'GET /api/v1/audit.csv': { isolation: 'scoped', query: () => 'kind=credential.created' },
+  'GET /api/v1/projects/:id/audit': { isolation: 'hidden', params: project, query: () => 'limit=20' },
+  'GET /api/v1/projects/:id/audit.csv': { isolation: 'hidden', params: project },
+  'GET /api/v1/integrations/:id/writeback-settings': { isolation: 'hidden', params: integration },
+  'PUT /api/v1/integrations/:id/writeback-settings': {
+    isolation: 'hidden',
+    params: integration,
+    body: () => ({ targets: { feature_line: true }, actions: { 'status.changed': true } }),
+  },
+  'GET /api/v1/stories/:id/writebacks': { isolation: 'hidden', params: story },
 };
 
 function pathOf(url: string, params: Record<string, string>): string {
@@ -169,6 +208,16 @@ const TABLES: Array<keyof HubTables> = [
   'hub_integrations',
   'hub_story_fields',
   'hub_story_components',
+  'hub_audit_log',
+  'hub_writeback_settings',
+  'hub_sync_runs',
+  'hub_calm_features',
+  'hub_calm_stories',
+  'hub_status_transitions',
+  'hub_webhook_inbox',
+  'hub_webhook_state',
+  'hub_status_actions',
+  'hub_promotion_requests',
 ];
 
 /** Everything stored, except when a token was last used (reads bump it). */
@@ -210,6 +259,9 @@ describe.each(testEngines)('every route (%s)', (engine) => {
       body: { abapTransport: { number: 'S4DK900121' } },
     });
     componentId = attached.body.id;
+    // The attach's write-backs to Cloud ALM run after a batching window: done before any walk.
+    await waitForJobs(hub, WRITE_BACK_FLUSH);
+    await waitForIdle(hub);
     routes = hub.hub.routes.map(({ method, url }) => {
       const key = `${method} ${url}`;
       return { key, method, url, case: CASES[key] as RouteCase };

@@ -3,24 +3,46 @@ import { AppError, writeJson } from '@calmhub/platform';
 import type { Static } from 'typebox';
 import type { Actor } from '../access/actor.js';
 import type { HubDeps } from '../app/deps.js';
+import { recordAudit, userAudit } from '../audit/record-audit.js';
+import type { AuditObject } from '../audit/types.js';
 import { lockForTransaction } from '../store/lock.js';
 import type { StoryComponentsTable } from '../store/tables.js';
 import { loadStory } from '../stories/load-story.js';
+import { writeBackComponent } from '../writeback/component-actions.js';
 import type { AttachComponentBody } from './schemas.js';
 import { assertTransportFree } from './transport-conflict.js';
 import { transportDetails } from './transport-details.js';
-import { type ComponentDetails, type ComponentView, componentView, storedDetails } from './views.js';
+import {
+  type ComponentDetails,
+  type ComponentView,
+  componentView,
+  detailsOf,
+  storedDetails,
+} from './views.js';
 
 export type AttachComponentInput = Static<typeof AttachComponentBody>;
 
 const KINDS = ['abapTransport', 'cpiArtifact', 'deliverable'] as const;
 
+/** A component as the audit log names it: the transport number, artifact id or deliverable name. */
+export function componentObject(row: StoryComponentsTable): AuditObject {
+  const details = detailsOf(row);
+  const label =
+    details.kind === 'abap_transport'
+      ? details.abapTransport.number
+      : details.kind === 'cpi_artifact'
+        ? details.cpiArtifact.artifactId
+        : details.deliverable.name;
+  return { kind: 'component', id: row.id, label };
+}
+
 /** Attaches a transport, CPI artifact or deliverable to a story; stamped with who and when. */
 export async function attachComponent(
-  deps: Pick<HubDeps, 'db' | 'clock' | 'store'>,
+  deps: Pick<HubDeps, 'db' | 'clock' | 'store' | 'queue' | 'publicBaseUrl'>,
   actor: Actor,
   storyId: string,
   input: AttachComponentInput,
+  requestId?: string,
 ): Promise<ComponentView> {
   const story = await loadStory(deps, actor, storyId, 'components.manage');
   const given = KINDS.filter((kind) => input[kind] !== undefined);
@@ -66,6 +88,16 @@ export async function attachComponent(
         allowShared: input.allowShared === true,
       });
     await trx.insertInto('hub_story_components').values(row).execute();
+    await recordAudit(trx, {
+      ...userAudit(actor, requestId),
+      tenantId: actor.tenantId,
+      projectId: row.project_id,
+      occurredAt: now,
+      kind: 'component.attached',
+      object: componentObject(row),
+      after: componentView(row),
+    });
+    await writeBackComponent(deps, trx, actor, row, 'attached');
   });
   return componentView(row);
 }

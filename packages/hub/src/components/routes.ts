@@ -47,7 +47,9 @@ export function registerComponentRoutes(app: HttpApp, deps: HubDeps): void {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await attachComponent(deps, request.actor, request.params.id, request.body)),
+      reply
+        .status(201)
+        .send(await attachComponent(deps, request.actor, request.params.id, request.body, request.id)),
   );
   app.patch(
     '/api/v1/components/:id',
@@ -61,7 +63,7 @@ export function registerComponentRoutes(app: HttpApp, deps: HubDeps): void {
         response: { 200: Type.Ref('Component'), ...errors(...AUTH_ERRORS, 409) },
       },
     },
-    async (request) => updateComponent(deps, request.actor, request.params.id, request.body),
+    async (request) => updateComponent(deps, request.actor, request.params.id, request.body, request.id),
   );
   app.delete(
     '/api/v1/components/:id',
@@ -75,7 +77,7 @@ export function registerComponentRoutes(app: HttpApp, deps: HubDeps): void {
       },
     },
     async (request, reply) => {
-      await detachComponent(deps, request.actor, request.params.id);
+      await detachComponent(deps, request.actor, request.params.id, request.id);
       return reply.status(204).send(null);
     },
   );

@@ -4,10 +4,13 @@ import type { Actor } from '../access/actor.js';
 import { notFound, requireProjectAction } from '../access/authorize.js';
 import type { ProjectAction } from '../access/permissions.js';
 import type { HubDeps } from '../app/deps.js';
+import { recordAudit, userAudit } from '../audit/record-audit.js';
 import { invalidField } from '../credentials/credential-input.js';
 import { lockForTransaction } from '../store/lock.js';
 import type { StoryComponentsTable } from '../store/tables.js';
 import { findStory } from '../stories/store.js';
+import { writeBackComponent } from '../writeback/component-actions.js';
+import { componentObject } from './attach-component.js';
 import type { UpdateComponentBody } from './schemas.js';
 import { findComponent } from './store.js';
 import { assertTransportFree } from './transport-conflict.js';
@@ -20,7 +23,7 @@ import {
   storedDetails,
 } from './views.js';
 
-type Deps = Pick<HubDeps, 'db' | 'clock' | 'store'>;
+type Deps = Pick<HubDeps, 'db' | 'clock' | 'store' | 'queue' | 'publicBaseUrl'>;
 export type UpdateComponentInput = Static<typeof UpdateComponentBody>;
 
 const KEY_OF = {
@@ -52,6 +55,7 @@ export async function updateComponent(
   actor: Actor,
   id: string,
   input: UpdateComponentInput,
+  requestId?: string,
 ): Promise<ComponentView> {
   const row = await loadComponent(deps, actor, id, 'components.manage');
   const key = KEY_OF[row.kind];
@@ -102,19 +106,49 @@ export async function updateComponent(
       .where('id', '=', id)
       .where('tenant_id', '=', actor.tenantId)
       .execute();
+    await recordAudit(trx, {
+      ...userAudit(actor, requestId),
+      tenantId: actor.tenantId,
+      projectId: row.project_id,
+      occurredAt: changes.updated_at,
+      kind: 'component.updated',
+      object: componentObject(row),
+      before: componentView(row),
+      after: componentView({ ...row, ...changes }),
+    });
   });
   return componentView({ ...row, ...changes });
 }
 
 /** Detaches a component: it leaves the story's list, and the row keeps who detached it and when. */
-export async function detachComponent(deps: Deps, actor: Actor, id: string): Promise<void> {
-  await loadComponent(deps, actor, id, 'components.manage');
+export async function detachComponent(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  requestId?: string,
+): Promise<void> {
+  const row = await loadComponent(deps, actor, id, 'components.manage');
   const now = deps.clock.now();
-  await deps.db
-    .updateTable('hub_story_components')
-    .set({ detached_by: actor.userId, detached_at: now, updated_by: actor.userId, updated_at: now })
-    .where('id', '=', id)
-    .where('tenant_id', '=', actor.tenantId)
-    .where('detached_at', 'is', null)
-    .execute();
+  const changes = { detached_by: actor.userId, detached_at: now, updated_by: actor.userId, updated_at: now };
+  await deps.db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('hub_story_components')
+      .set(changes)
+      .where('id', '=', id)
+      .where('tenant_id', '=', actor.tenantId)
+      .where('detached_at', 'is', null)
+      .executeTakeFirst();
+    // Detaching twice changes nothing, so it records nothing.
+    if (Number(result.numUpdatedRows) === 0) return;
+    await recordAudit(trx, {
+      ...userAudit(actor, requestId),
+      tenantId: actor.tenantId,
+      projectId: row.project_id,
+      occurredAt: now,
+      kind: 'component.detached',
+      object: componentObject(row),
+      before: componentView(row),
+    });
+    await writeBackComponent(deps, trx, actor, row, 'detached');
+  });
 }

@@ -10,6 +10,8 @@ import {
 import type { ProjectAction } from '../access/permissions.js';
 import { iso, isoOrNull } from '../access/views.js';
 import type { HubDeps } from '../app/deps.js';
+import { recordAudit, userAudit } from '../audit/record-audit.js';
+import type { AuditKind } from '../audit/types.js';
 import type {
   CredentialSecret,
   CredentialSettings,
@@ -121,6 +123,7 @@ export async function createCredential(
   deps: Deps,
   actor: Actor,
   input: CreateCredentialInput,
+  requestId?: string,
 ): Promise<CredentialView> {
   const projectId = input.projectId ?? null;
   await authorize(deps, actor, projectId, 'credentials.manage');
@@ -148,8 +151,33 @@ export async function createCredential(
     updated_at: now,
     rotated_at: null,
   };
-  await deps.db.insertInto('hub_credentials').values(row).execute();
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.insertInto('hub_credentials').values(row).execute();
+    await audit(trx, actor, requestId, 'credential.created', row, null, view(row));
+  });
   return view(row);
+}
+
+/** The audit entry of a credential change: views only, so the secret is always masked. */
+function audit(
+  db: Deps['db'],
+  actor: Actor,
+  requestId: string | undefined,
+  kind: AuditKind,
+  row: CredentialsTable,
+  before: CredentialView | null,
+  after: CredentialView | null,
+): Promise<void> {
+  return recordAudit(db, {
+    ...userAudit(actor, requestId),
+    tenantId: row.tenant_id,
+    projectId: row.project_id,
+    occurredAt: row.updated_at,
+    kind,
+    object: { kind: 'credential', id: row.id, label: row.name },
+    before,
+    after,
+  });
 }
 
 export async function listCredentials(
@@ -192,6 +220,7 @@ export async function updateCredential(
   actor: Actor,
   id: string,
   input: UpdateCredentialInput,
+  requestId?: string,
 ): Promise<CredentialView> {
   const row = await loadRow(deps, actor, id, 'credentials.manage');
   const name = input.name?.trim();
@@ -205,7 +234,7 @@ export async function updateCredential(
     ...(row.type === 'basic' ? { password: secret.password } : { clientSecret: secret.clientSecret }),
     ...(row.type === 'basic' ? { tokenUrl: undefined, clientAuthentication: undefined } : {}),
   });
-  return saveChanges(deps, actor, row, {
+  return saveChanges(deps, actor, row, 'credential.updated', requestId, {
     ...(name === undefined ? {} : { name }),
     settings: writeJson(merged.settings),
   });
@@ -219,14 +248,20 @@ async function saveChanges(
   deps: Deps & Pick<HubDeps, 'connectors'>,
   actor: Actor,
   row: CredentialsTable,
+  kind: AuditKind,
+  requestId: string | undefined,
   changes: Partial<CredentialsTable>,
 ): Promise<CredentialView> {
-  await deps.db
-    .updateTable('hub_credentials')
-    .set({ ...changes, secret_version: row.secret_version + 1, updated_at: deps.clock.now() })
-    .where('id', '=', row.id)
-    .where('tenant_id', '=', actor.tenantId)
-    .execute();
+  const next = { ...row, ...changes, secret_version: row.secret_version + 1, updated_at: deps.clock.now() };
+  await deps.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('hub_credentials')
+      .set({ ...changes, secret_version: next.secret_version, updated_at: next.updated_at })
+      .where('id', '=', row.id)
+      .where('tenant_id', '=', actor.tenantId)
+      .execute();
+    await audit(trx, actor, requestId, kind, next, view(row), view(next));
+  });
   deps.connectors.forget(row.id);
   return getCredential(deps, actor, row.id);
 }
@@ -237,6 +272,7 @@ export async function rotateCredential(
   actor: Actor,
   id: string,
   input: Pick<CredentialFields, 'clientSecret' | 'password' | 'serviceKey'>,
+  requestId?: string,
 ): Promise<CredentialView> {
   const row = await loadRow(deps, actor, id, 'credentials.manage');
   const type = row.type as CredentialType;
@@ -249,7 +285,7 @@ export async function rotateCredential(
     clientSecret: type === 'basic' ? undefined : input.clientSecret,
     password: type === 'basic' ? input.password : undefined,
   });
-  return saveChanges(deps, actor, row, {
+  return saveChanges(deps, actor, row, 'credential.rotated', requestId, {
     settings: writeJson(settings),
     secret_sealed: deps.secrets.seal(JSON.stringify(secret)),
     rotated_at: deps.clock.now(),
@@ -261,8 +297,9 @@ export async function deleteCredential(
   deps: Deps & Pick<HubDeps, 'connectors'>,
   actor: Actor,
   id: string,
+  requestId?: string,
 ): Promise<void> {
-  await loadRow(deps, actor, id, 'credentials.manage');
+  const row = await loadRow(deps, actor, id, 'credentials.manage');
   const user = await deps.db
     .selectFrom('hub_integrations')
     .select(['id', 'name'])
@@ -270,11 +307,22 @@ export async function deleteCredential(
     .executeTakeFirst();
   if (user)
     throw new AppError('conflict', `The credential is used by the integration "${user.name}" (${user.id})`);
-  await deps.db
-    .deleteFrom('hub_credentials')
-    .where('id', '=', id)
-    .where('tenant_id', '=', actor.tenantId)
-    .execute();
+  await deps.db.transaction().execute(async (trx) => {
+    await trx
+      .deleteFrom('hub_credentials')
+      .where('id', '=', id)
+      .where('tenant_id', '=', actor.tenantId)
+      .execute();
+    await audit(
+      trx,
+      actor,
+      requestId,
+      'credential.deleted',
+      { ...row, updated_at: deps.clock.now() },
+      view(row),
+      null,
+    );
+  });
   deps.connectors.forget(id);
 }
 
@@ -282,15 +330,29 @@ export async function testCredential(
   deps: Deps & Pick<HubDeps, 'connectors'>,
   actor: Actor,
   id: string,
+  requestId?: string,
 ): Promise<CredentialTestResult & { at: string }> {
   const row = await loadRow(deps, actor, id, 'credentials.test');
   const result = await deps.connectors.testCredential(resolve(deps, row));
-  const outcome = { ...result, at: iso(deps.clock.now()) };
-  await deps.db
-    .updateTable('hub_credentials')
-    .set({ last_test: writeJson(outcome) })
-    .where('id', '=', id)
-    .execute();
+  const now = deps.clock.now();
+  const outcome = { ...result, at: iso(now) };
+  const tested = { ...row, last_test: writeJson(outcome) };
+  await deps.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('hub_credentials')
+      .set({ last_test: tested.last_test })
+      .where('id', '=', id)
+      .execute();
+    await audit(
+      trx,
+      actor,
+      requestId,
+      'credential.tested',
+      { ...tested, updated_at: now },
+      view(row),
+      view(tested),
+    );
+  });
   return outcome;
 }
 

@@ -55,7 +55,7 @@ export function registerCredentialRoutes(app: HttpApp, deps: HubDeps): void {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await createCredential(deps, request.actor, request.body)),
+      reply.status(201).send(await createCredential(deps, request.actor, request.body, request.id)),
   );
   app.get(
     '/api/v1/credentials/:id',
@@ -77,7 +77,7 @@ export function registerCredentialRoutes(app: HttpApp, deps: HubDeps): void {
         response: { ...one, ...errors(409) },
       },
     },
-    async (request) => updateCredential(deps, request.actor, request.params.id, request.body),
+    async (request) => updateCredential(deps, request.actor, request.params.id, request.body, request.id),
   );
   app.post(
     '/api/v1/credentials/:id/rotate',
@@ -91,7 +91,7 @@ export function registerCredentialRoutes(app: HttpApp, deps: HubDeps): void {
         response: one,
       },
     },
-    async (request) => rotateCredential(deps, request.actor, request.params.id, request.body),
+    async (request) => rotateCredential(deps, request.actor, request.params.id, request.body, request.id),
   );
   app.post(
     '/api/v1/credentials/:id/test',
@@ -104,7 +104,7 @@ export function registerCredentialRoutes(app: HttpApp, deps: HubDeps): void {
         response: { 200: Type.Ref('CredentialTestResult'), ...errors(...AUTH_ERRORS) },
       },
     },
-    async (request) => testCredential(deps, request.actor, request.params.id),
+    async (request) => testCredential(deps, request.actor, request.params.id, request.id),
   );
   app.delete(
     '/api/v1/credentials/:id',
@@ -118,7 +118,7 @@ export function registerCredentialRoutes(app: HttpApp, deps: HubDeps): void {
       },
     },
     async (request, reply) => {
-      await deleteCredential(deps, request.actor, request.params.id);
+      await deleteCredential(deps, request.actor, request.params.id, request.id);
       return reply.status(204).send(null);
     },
   );

@@ -5,6 +5,8 @@ import { notFound, requireProjectAction, roleInProject } from '../access/authori
 import { type ProjectAction, type ProjectRole, roleAllows } from '../access/permissions.js';
 import { iso, isoOrNull } from '../access/views.js';
 import type { HubDeps } from '../app/deps.js';
+import { recordAudit, userAudit } from '../audit/record-audit.js';
+import type { AuditKind } from '../audit/types.js';
 import type { CalmProject } from '../connectors/cloud-alm/client.js';
 import type { ResolvedCredential } from '../connectors/credential.js';
 import { invalidField } from '../credentials/credential-input.js';
@@ -156,6 +158,7 @@ export async function createIntegration(
   actor: Actor,
   projectId: string,
   input: CreateIntegrationInput,
+  requestId?: string,
 ): Promise<IntegrationView> {
   await requireProjectAction(deps.db, actor, projectId, 'integrations.manage');
   const name = input.name.trim();
@@ -184,8 +187,34 @@ export async function createIntegration(
     created_at: now,
     updated_at: now,
   };
-  await deps.db.insertInto('hub_integrations').values(row).execute();
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.insertInto('hub_integrations').values(row).execute();
+    await audit(trx, actor, requestId, 'integration.created', now, row, null, view(deps, row, false));
+  });
   return view(deps, row, true);
+}
+
+/** The audit entry of an integration change: views without the webhook key. */
+function audit(
+  db: Deps['db'],
+  actor: Actor,
+  requestId: string | undefined,
+  kind: AuditKind,
+  at: number,
+  row: IntegrationsTable,
+  before: IntegrationView | null,
+  after: IntegrationView | null,
+): Promise<void> {
+  return recordAudit(db, {
+    ...userAudit(actor, requestId),
+    tenantId: row.tenant_id,
+    projectId: row.project_id,
+    occurredAt: at,
+    kind,
+    object: { kind: 'integration', id: row.id, label: row.name },
+    before,
+    after,
+  });
 }
 
 async function loadRow(
@@ -243,6 +272,7 @@ export async function updateIntegration(
   actor: Actor,
   id: string,
   input: UpdateIntegrationInput,
+  requestId?: string,
 ): Promise<IntegrationView> {
   const row = await loadRow(deps, actor, id, 'integrations.manage');
   const name = input.name?.trim();
@@ -275,38 +305,75 @@ export async function updateIntegration(
       calm_project_name: calmProject.name,
     });
   }
-  await saveChanges(deps, actor, id, changes);
+  await saveChanges(deps, actor, row, changes, 'integration.updated', requestId);
   return getIntegration(deps, actor, id);
 }
 
 async function saveChanges(
   deps: Deps,
   actor: Actor,
-  id: string,
+  row: IntegrationsTable,
   changes: Partial<IntegrationsTable>,
+  kind: AuditKind,
+  requestId: string | undefined,
 ): Promise<void> {
-  await deps.db
-    .updateTable('hub_integrations')
-    .set({ ...changes, updated_at: deps.clock.now() })
-    .where('id', '=', id)
-    .where('tenant_id', '=', actor.tenantId)
-    .execute();
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('hub_integrations')
+      .set({ ...changes, updated_at: now })
+      .where('id', '=', row.id)
+      .where('tenant_id', '=', actor.tenantId)
+      .execute();
+    const next = { ...row, ...changes, updated_at: now };
+    await audit(trx, actor, requestId, kind, now, next, view(deps, row, false), view(deps, next, false));
+  });
 }
 
-export async function rotateWebhookSecret(deps: Deps, actor: Actor, id: string): Promise<WebhookView> {
-  await loadRow(deps, actor, id, 'integrations.manage');
-  await saveChanges(deps, actor, id, {
-    webhook_secret_sealed: deps.secrets.seal(newSecretKey()),
-    webhook_secret_rotated_at: deps.clock.now(),
-  });
+export async function rotateWebhookSecret(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  requestId?: string,
+): Promise<WebhookView> {
+  const row = await loadRow(deps, actor, id, 'integrations.manage');
+  // The audit entry records that the key changed and when, never the key.
+  await saveChanges(
+    deps,
+    actor,
+    row,
+    {
+      webhook_secret_sealed: deps.secrets.seal(newSecretKey()),
+      webhook_secret_rotated_at: deps.clock.now(),
+    },
+    'integration.webhook_key_rotated',
+    requestId,
+  );
   return getWebhook(deps, actor, id);
 }
 
-export async function deleteIntegration(deps: Deps, actor: Actor, id: string): Promise<void> {
-  await loadRow(deps, actor, id, 'integrations.manage');
-  await deps.db
-    .deleteFrom('hub_integrations')
-    .where('id', '=', id)
-    .where('tenant_id', '=', actor.tenantId)
-    .execute();
+export async function deleteIntegration(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  requestId?: string,
+): Promise<void> {
+  const row = await loadRow(deps, actor, id, 'integrations.manage');
+  await deps.db.transaction().execute(async (trx) => {
+    await trx
+      .deleteFrom('hub_integrations')
+      .where('id', '=', id)
+      .where('tenant_id', '=', actor.tenantId)
+      .execute();
+    await audit(
+      trx,
+      actor,
+      requestId,
+      'integration.deleted',
+      deps.clock.now(),
+      row,
+      view(deps, row, false),
+      null,
+    );
+  });
 }

@@ -72,7 +72,9 @@ export function registerIntegrationRoutes(app: HttpApp, deps: HubDeps): void {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await createIntegration(deps, request.actor, request.params.id, request.body)),
+      reply
+        .status(201)
+        .send(await createIntegration(deps, request.actor, request.params.id, request.body, request.id)),
   );
   app.get(
     '/api/v1/integrations/:id',
@@ -99,7 +101,7 @@ export function registerIntegrationRoutes(app: HttpApp, deps: HubDeps): void {
         response: { 200: Type.Ref('Integration'), ...errors(...AUTH_ERRORS, 409, ...REMOTE_ERRORS) },
       },
     },
-    async (request) => updateIntegration(deps, request.actor, request.params.id, request.body),
+    async (request) => updateIntegration(deps, request.actor, request.params.id, request.body, request.id),
   );
   app.delete(
     '/api/v1/integrations/:id',
@@ -113,7 +115,7 @@ export function registerIntegrationRoutes(app: HttpApp, deps: HubDeps): void {
       },
     },
     async (request, reply) => {
-      await deleteIntegration(deps, request.actor, request.params.id);
+      await deleteIntegration(deps, request.actor, request.params.id, request.id);
       return reply.status(204).send(null);
     },
   );
@@ -141,6 +143,6 @@ export function registerIntegrationRoutes(app: HttpApp, deps: HubDeps): void {
         response: { 200: Type.Ref('Webhook'), ...errors(...AUTH_ERRORS) },
       },
     },
-    async (request) => rotateWebhookSecret(deps, request.actor, request.params.id),
+    async (request) => rotateWebhookSecret(deps, request.actor, request.params.id, request.id),
   );
 }

@@ -1,6 +1,9 @@
 import { jobsMigrations, type MigrationContext, type MigrationSet } from '@calmhub/platform';
+import { auditTables } from '../audit/migrations.js';
+import { inboxTables } from '../inbox/migrations.js';
 import { storiesAndComponentsTables } from '../stories/migrations.js';
 import { syncTables } from '../sync/migrations.js';
+import { writeBackTables } from '../writeback/migrations.js';
 
 async function accessAndIntegrations({ db, types }: MigrationContext): Promise<void> {
   await db.schema
@@ -111,6 +114,9 @@ export const hubMigrations: MigrationSet = {
     '0001_access_credentials_integrations': { up: accessAndIntegrations },
     '0002_sync': { up: syncTables },
     '0003_stories_components': { up: storiesAndComponentsTables },
+    '0004_audit': { up: auditTables },
+    '0005_writeback': { up: writeBackTables },
+    '0006_inbox': { up: inboxTables },
   },
 };
 

@@ -246,6 +246,135 @@ export type StoryComponentsTable = {
   detached_at: number | null;
 };
 
+/** One audit entry; append-only (no code updates or deletes a row). JSON columns are text. */
+export type AuditLogTable = {
+  id: Generated<number>;
+  tenant_id: string;
+  project_id: string | null;
+  occurred_at: number;
+  actor_kind: string;
+  actor_id: string;
+  /** The user's e-mail, the integration's name, or the system part. */
+  actor_label: string;
+  /** `tenant_admin`, a project role, or null. */
+  role: string | null;
+  kind: string;
+  object_kind: string;
+  object_id: string;
+  object_label: string | null;
+  before: string | null;
+  after: string | null;
+  request_id: string | null;
+};
+
+export type WebhookInboxTable = {
+  id: string;
+  tenant_id: string;
+  project_id: string;
+  integration_id: string;
+  /** `webhook-id`, else resource id + event type + the resource's timestamp, else a hash of the body. */
+  dedupe_key: string;
+  received_at: number;
+  /** The delivery's headers (credentials left out), JSON. */
+  headers: string;
+  /** The raw body as received. */
+  body: string;
+  self_test: number;
+  state: 'received' | 'processed' | 'ignored' | 'failed';
+  reason: string | null;
+  resource_type: string | null;
+  event_type: string | null;
+  resource_id: string | null;
+  item_kind: 'feature' | 'story' | null;
+  duplicates: number;
+  processed_at: number | null;
+};
+
+export type WebhookStateTable = {
+  integration_id: string;
+  basic_user: string | null;
+  basic_password_sealed: string | null;
+  first_event_at: number | null;
+  last_event_at: number | null;
+  self_test_at: number | null;
+};
+
+export type StatusActionsTable = {
+  integration_id: string;
+  status_code: string;
+  action: 'guard' | 'promote' | 'none';
+  target_stage: string | null;
+  enabled: number;
+};
+
+export type StoryGuardsTable = {
+  story_id: string;
+  transition_id: number;
+  tenant_id: string;
+  passed: number;
+  /** What is missing, JSON: [{ kind: 'no_transport' } | { kind: 'not_released', transport }]. */
+  missing: string;
+  checked_at: number;
+};
+
+export type PromotionRequestsTable = {
+  id: string;
+  tenant_id: string;
+  project_id: string;
+  story_id: string;
+  target_stage: string;
+  transition_id: number | null;
+  /** A user id, or `integration:<id>` when Cloud ALM's lifecycle asked. */
+  requested_by: string;
+  state: 'requested' | 'started' | 'done' | 'cancelled';
+  created_at: number;
+};
+
+export type WriteBackTargetKind = 'story_comment' | 'feature_line' | 'feature_reference';
+export type WriteBackState = 'pending' | 'written' | 'failed';
+
+/** A write the hub owes Cloud ALM (writeback/): committed with its action, flushed exactly once. */
+export type WriteBacksTable = {
+  id: string;
+  tenant_id: string;
+  project_id: string;
+  integration_id: string;
+  target_kind: WriteBackTargetKind;
+  /** The task id (comments) or the feature uuid (lines, references) in Cloud ALM. */
+  target_calm_id: string;
+  /** The hub story the action is about. */
+  item_id: string;
+  /** A `WriteBackAction` (writeback/actions.ts). */
+  action: string;
+  /** `[calmhub:<id>]`, carried in the written text, so a write of unknown outcome can be found. */
+  marker: string;
+  /** The comment or line (plain text), or the reference's name. */
+  text: string;
+  /** The reference's URL (feature_reference only). */
+  url: string | null;
+  /** Rows of one batch key are flushed together: one comment, one PATCH. */
+  batch_key: string;
+  state: WriteBackState;
+  /** Write attempts started; pending with attempts > 0 means the last outcome is unknown. */
+  attempts: number;
+  last_error: string | null;
+  /** The comment id or reference id Cloud ALM answered. */
+  remote_id: string | null;
+  created_at: number;
+  updated_at: number;
+  written_at: number | null;
+};
+
+/** Write-back switches of an integration; a kind without a row is on. */
+export type WriteBackSettingsTable = {
+  integration_id: string;
+  /** An action kind or a target kind. */
+  kind: string;
+  enabled: number;
+  updated_by: string;
+  updated_at: number;
+};
+
 export type HubTables = {
   hub_tenants: TenantsTable;
   hub_users: UsersTable;
@@ -262,6 +391,14 @@ export type HubTables = {
   hub_status_transitions: StatusTransitionsTable;
   hub_sync_state: SyncStateTable;
   hub_sync_runs: SyncRunsTable;
+  hub_webhook_inbox: WebhookInboxTable;
+  hub_webhook_state: WebhookStateTable;
+  hub_status_actions: StatusActionsTable;
+  hub_story_guards: StoryGuardsTable;
+  hub_promotion_requests: PromotionRequestsTable;
   hub_story_fields: StoryFieldsTable;
   hub_story_components: StoryComponentsTable;
+  hub_audit_log: AuditLogTable;
+  hub_writebacks: WriteBacksTable;
+  hub_writeback_settings: WriteBackSettingsTable;
 };

@@ -76,7 +76,7 @@ export function registerStoryRoutes(app: HttpApp, deps: HubDeps): void {
         response: { 200: Type.Ref('Story'), ...errors(...AUTH_ERRORS) },
       },
     },
-    async (request) => updateStory(deps, request.actor, request.params.id, request.body),
+    async (request) => updateStory(deps, request.actor, request.params.id, request.body, request.id),
   );
   app.get(
     '/api/v1/features/:id',

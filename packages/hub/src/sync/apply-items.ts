@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { writeJson } from '@calmhub/platform';
+import { type JobQueue, writeJson } from '@calmhub/platform';
 import type { Kysely, Transaction } from 'kysely';
 import type { CalmFeature, CalmTask, CalmTransport } from '../connectors/cloud-alm/client.js';
 import type {
@@ -8,6 +8,7 @@ import type {
   HubTables,
   StatusTransitionsTable,
 } from '../store/tables.js';
+import { transitionRecordedJob } from './jobs.js';
 
 export type Db = Kysely<HubTables> | Transaction<HubTables>;
 
@@ -25,6 +26,11 @@ export interface ApplyCounts {
   updated: number;
   unchanged: number;
   transitions: number;
+}
+
+/** What one apply did, with the ids of the transitions it recorded (their actions are enqueued). */
+export interface ApplyResult extends ApplyCounts {
+  recorded: number[];
 }
 
 export const emptyCounts = (): ApplyCounts => ({ created: 0, updated: 0, unchanged: 0, transitions: 0 });
@@ -107,8 +113,9 @@ async function applyItems<I, Row extends { id: string; modified_at: number; obso
   items: I[],
   source: SyncSource,
   now: number,
-): Promise<ApplyCounts> {
-  const counts = emptyCounts();
+  queue: Pick<JobQueue, 'enqueue'>,
+): Promise<ApplyResult> {
+  const counts: ApplyResult = { ...emptyCounts(), recorded: [] };
   if (items.length === 0) return counts;
   // biome-ignore lint/suspicious/noExplicitAny: one generic body over two typed tables
   const anyDb = db as Kysely<any>;
@@ -207,7 +214,12 @@ async function applyItems<I, Row extends { id: string; modified_at: number; obso
       )
       .returning('id')
       .executeTakeFirst();
-    if (inserted) counts.transitions++;
+    if (inserted) {
+      counts.transitions++;
+      counts.recorded.push(Number(inserted.id));
+      // The transition and the job that acts on it commit together.
+      await queue.enqueue(transitionRecordedJob(Number(inserted.id)), db);
+    }
   }
   return counts;
 }
@@ -228,16 +240,24 @@ async function reinstate<I, Row>(
 
 export function applyFeatures(
   db: Db,
+  queue: Pick<JobQueue, 'enqueue'>,
   scope: ItemScope,
   features: CalmFeature[],
   source: SyncSource,
   now: number,
 ) {
-  return applyItems(db, FEATURE, scope, features, source, now);
+  return applyItems(db, FEATURE, scope, features, source, now, queue);
 }
 
-export function applyStories(db: Db, scope: ItemScope, stories: CalmTask[], source: SyncSource, now: number) {
-  return applyItems(db, STORY, scope, stories, source, now);
+export function applyStories(
+  db: Db,
+  queue: Pick<JobQueue, 'enqueue'>,
+  scope: ItemScope,
+  stories: CalmTask[],
+  source: SyncSource,
+  now: number,
+) {
+  return applyItems(db, STORY, scope, stories, source, now, queue);
 }
 
 /** Transports Cloud ALM lists on the integration's features; unknown references are kept out. */

@@ -22,3 +22,16 @@ export const reconcileSchedule = (everyMs: number): ScheduleSpec => ({
   everyMs,
   job: { name: SYNC_RECONCILE },
 });
+
+/**
+ * A status transition was recorded (by any path). Domains that act on transitions handle this job;
+ * it is enqueued in the transaction that records the transition, once per transition.
+ */
+export const TRANSITION_RECORDED = 'hub.transition.recorded';
+
+export const transitionRecordedJob = (transitionId: number): JobSpec => ({
+  name: TRANSITION_RECORDED,
+  payload: { transitionId },
+  dedupeKey: `transition:${transitionId}`,
+  maxAttempts: 1000,
+});

@@ -28,7 +28,13 @@ export function registerSyncRoutes(app: HttpApp, deps: HubDeps): void {
       },
     },
     async (request, reply) => {
-      const { run } = await startSync(deps, request.actor, request.params.id, request.body.mode ?? 'full');
+      const { run } = await startSync(
+        deps,
+        request.actor,
+        request.params.id,
+        request.body.mode ?? 'full',
+        request.id,
+      );
       return reply.status(202).send(run);
     },
   );

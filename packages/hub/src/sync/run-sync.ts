@@ -1,6 +1,7 @@
 import { AppError, PermanentJobError, RetryJobError, readJson, writeJson } from '@calmhub/platform';
 import { sql } from 'kysely';
 import type { HubDeps } from '../app/deps.js';
+import { auditSyncFinished } from '../audit/sync-audit.js';
 import type { CloudAlmClient, Page } from '../connectors/cloud-alm/client.js';
 import { RemoteCallError } from '../connectors/remote-call-error.js';
 import { resolveCredentialForProject } from '../credentials/credentials.js';
@@ -23,7 +24,10 @@ import {
   type SyncProgress,
 } from './sync-progress.js';
 
-export type SyncDeps = Pick<HubDeps, 'db' | 'clock' | 'connectors' | 'secrets' | 'config' | 'logger'>;
+export type SyncDeps = Pick<
+  HubDeps,
+  'db' | 'clock' | 'connectors' | 'secrets' | 'config' | 'logger' | 'queue'
+>;
 
 /** Cloud ALM's task type of user stories. */
 export const USER_STORY = 'CALMUS';
@@ -141,7 +145,7 @@ async function step(ctx: RunContext): Promise<StepResult | undefined> {
                 .execute();
             return;
           }
-          addCounts(ctx.counts, await applyFeatures(trx, scope, page.items, source, now));
+          addCounts(ctx.counts, await applyFeatures(trx, ctx.deps.queue, scope, page.items, source, now));
         },
       };
     }
@@ -165,7 +169,7 @@ async function step(ctx: RunContext): Promise<StepResult | undefined> {
         cursor: page.next,
         items: page.items.length,
         write: async (trx, now) =>
-          addCounts(ctx.counts, await applyStories(trx, scope, page.items, source, now)),
+          addCounts(ctx.counts, await applyStories(trx, ctx.deps.queue, scope, page.items, source, now)),
       };
     }
     case 'assignments': {
@@ -418,12 +422,16 @@ async function failRun(
   ctx: Pick<RunContext, 'run' | 'progress' | 'counts'>,
   message: string,
 ): Promise<void> {
-  await saveRun(deps.db, ctx.run.id, {
-    state: 'failed',
-    error: message,
-    ended_at: deps.clock.now(),
-    progress: writeJson({ ...ctx.progress, waitingUntil: null }),
-    counts: writeJson(ctx.counts),
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (trx) => {
+    await saveRun(trx, ctx.run.id, {
+      state: 'failed',
+      error: message,
+      ended_at: now,
+      progress: writeJson({ ...ctx.progress, waitingUntil: null }),
+      counts: writeJson(ctx.counts),
+    });
+    await auditSyncFinished(trx, ctx.run, { state: 'failed', counts: ctx.counts, error: message, at: now });
   });
 }
 
@@ -547,6 +555,13 @@ export async function executeSyncRun(deps: SyncDeps, runId: string): Promise<voi
         counts: writeJson(ctx.counts),
         ...(progress.phase === 'done' ? { state: 'succeeded', ended_at: now, error: null } : {}),
       });
+      if (progress.phase === 'done')
+        await auditSyncFinished(trx, ctx.run, {
+          state: 'succeeded',
+          counts: ctx.counts,
+          error: null,
+          at: now,
+        });
     });
     ctx.progress = progress;
     // Only within a phase: a new phase may read what this page writes.

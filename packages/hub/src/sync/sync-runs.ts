@@ -4,6 +4,9 @@ import type { Actor } from '../access/actor.js';
 import { notFound, requireProjectAction } from '../access/authorize.js';
 import { iso, isoOrNull } from '../access/views.js';
 import type { HubDeps } from '../app/deps.js';
+import { systemAudit, userAudit } from '../audit/record-audit.js';
+import { auditSyncRequested } from '../audit/sync-audit.js';
+import type { AuditContext } from '../audit/types.js';
 import type { SyncRunsTable } from '../store/tables.js';
 import { syncRunJob } from './jobs.js';
 import {
@@ -62,6 +65,7 @@ export async function requestSync(
   integration: { id: string; tenant_id: string },
   mode: SyncMode,
   requestedBy: string,
+  by: AuditContext = systemAudit(requestedBy),
 ): Promise<{ run: SyncRunView; created: boolean }> {
   return deps.db.transaction().execute(async (trx) => {
     const pending = await trx
@@ -87,6 +91,7 @@ export async function requestSync(
       ended_at: null,
     };
     await trx.insertInto('hub_sync_runs').values(row).execute();
+    await auditSyncRequested(trx, row, by);
     await deps.queue.enqueue(syncRunJob(integration.id, row.id), trx);
     return { run: syncRunView(row), created: true };
   });
@@ -114,9 +119,15 @@ async function integrationFor(
   return integration;
 }
 
-export async function startSync(deps: Deps, actor: Actor, integrationId: string, mode: SyncMode) {
+export async function startSync(
+  deps: Deps,
+  actor: Actor,
+  integrationId: string,
+  mode: SyncMode,
+  requestId?: string,
+) {
   const integration = await integrationFor(deps, actor, integrationId, 'integrations.sync');
-  return requestSync(deps, integration, mode, actor.userId);
+  return requestSync(deps, integration, mode, actor.userId, userAudit(actor, requestId));
 }
 
 export async function listSyncRuns(

@@ -156,7 +156,14 @@ describe.each(testEngines)('sync engine over a fake Cloud ALM (%s)', (engine) =>
       integrationId: s.integrationId,
     };
     // The webhook path of a later issue writes through the same function.
-    const first = await applyFeatures(hub.hub.deps.db, scope, [changed], 'webhook', Date.now());
+    const first = await applyFeatures(
+      hub.hub.deps.db,
+      hub.hub.deps.queue,
+      scope,
+      [changed],
+      'webhook',
+      Date.now(),
+    );
     expect(first.transitions).toBe(1);
     Object.assign(mine.features[0] as object, changed);
     const run = await sync('delta');
@@ -164,8 +171,8 @@ describe.each(testEngines)('sync engine over a fake Cloud ALM (%s)', (engine) =>
     // Both at once: still one.
     const again = { ...changed, statusCode: 'SUCCESSFULLY_TESTED', modifiedAt: Date.UTC(2026, 10, 26) };
     const results = await Promise.all([
-      applyFeatures(hub.hub.deps.db, scope, [again], 'webhook', Date.now()),
-      applyFeatures(hub.hub.deps.db, scope, [again], 'delta', Date.now()),
+      applyFeatures(hub.hub.deps.db, hub.hub.deps.queue, scope, [again], 'webhook', Date.now()),
+      applyFeatures(hub.hub.deps.db, hub.hub.deps.queue, scope, [again], 'delta', Date.now()),
     ]);
     expect(results.reduce((n, r) => n + r.transitions, 0)).toBe(1);
     const transitions = await hub.hub.deps.db

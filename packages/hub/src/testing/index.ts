@@ -7,3 +7,4 @@ export * from './calm-project.js';
 export * from './fake-connectors.js';
 export * from './scenario.js';
 export * from './test-hub.js';
+export * from './wait-for-jobs.js';

@@ -20,6 +20,8 @@ export interface Scenario {
   integrationId: string;
   /** A finished full sync of the integration. */
   syncRunId: string;
+  /** A webhook delivery the integration received (about a feature Cloud ALM does not know). */
+  deliveryId: string;
   developer: { userId: string; token: string };
   viewer: { userId: string; token: string };
   otherTenant: { tenantId: string; adminToken: string };
@@ -79,6 +81,12 @@ export async function givenScenario(hub: TestHub): Promise<Scenario> {
     if (state === 'succeeded' || state === 'failed') break;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+  const delivery = await ok(
+    hub.call('POST', `/${integration.webhook.path}`, {
+      body: { resourceType: 'FEATURE', eventType: 'FEATURE.UPDATED', resourceId: '00000000-0000-4000-8000-0000000000f1' },
+    }),
+    202,
+  );
   const tenantId = me.tenant.id as string;
   const developer = await givenUser(hub, tenantId, 'dev@example.com', {
     projectId: project.id,
@@ -98,6 +106,7 @@ export async function givenScenario(hub: TestHub): Promise<Scenario> {
     projectCredentialId: own.id,
     integrationId: integration.id,
     syncRunId: run.id,
+    deliveryId: delivery.id,
     developer,
     viewer,
     otherTenant,

@@ -158,3 +158,20 @@ export async function givenUser(
   const { token } = await issueToken(deps, { tenantId, userId: user.id, name: 'test', expiresAt: null });
   return { userId: user.id, token };
 }
+
+/**
+ * Waits until the hub's worker has nothing due (jobs scheduled a minute or more ahead aside), so a
+ * test compares stored state without background work changing it underneath.
+ */
+export async function waitForIdle(testHub: TestHub, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // Idle three looks in a row: a job's follow-up may become visible only as the job completes.
+  let quiet = 0;
+  while (Date.now() < deadline) {
+    const jobs = await testHub.hub.queue.list({ limit: 1000 });
+    quiet = jobs.some((job) => job.state !== 'dead' && job.runAt < Date.now() + 60_000) ? 0 : quiet + 1;
+    if (quiet >= 3) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('the hub did not become idle');
+}

@@ -1,4 +1,4 @@
-import type { CalmFeature, CalmTask, CalmTransport } from './client.js';
+import type { CalmComment, CalmExternalReference, CalmFeature, CalmTask, CalmTransport } from './client.js';
 
 /**
  * Cloud ALM timestamps have 3 to 7 fractional digits (`2022-03-01T06:37:01.414951300Z`); they are
@@ -88,3 +88,25 @@ export function toLink(value: unknown, parent: string, child: string): [string, 
 
 /** OData DateTimeOffset literal, unquoted. */
 export const odataInstant = (ms: number): string => new Date(ms).toISOString();
+
+export function toComment(value: unknown): CalmComment | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const raw = value as Record<string, unknown>;
+  const id = text(raw.id);
+  if (!id) return undefined;
+  return {
+    id: id.toLowerCase(),
+    taskId: (text(raw.taskId) ?? '').toLowerCase(),
+    text: typeof raw.text === 'string' ? raw.text : '',
+    createdAt: parseCalmTimestamp(raw.createdTimestamp) ?? 0,
+  };
+}
+
+export function toExternalReference(value: unknown): CalmExternalReference | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const raw = value as Record<string, unknown>;
+  const id = text(raw.id);
+  const parentUuid = text(raw.parentUuid);
+  if (!id || !parentUuid) return undefined;
+  return { id, parentUuid: parentUuid.toLowerCase(), name: text(raw.name), url: text(raw.url) };
+}

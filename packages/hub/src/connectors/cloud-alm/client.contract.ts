@@ -50,6 +50,73 @@ export function cloudAlmClientContract(name: string, setup: () => Promise<CloudA
       }),
     );
 
+    /** A user story and a feature of the known project (the subject's tenant must have both). */
+    const itemsOf = async ({ client, known }: CloudAlmContractSubject) => {
+      const tasks = await client.tasks({ projectId: known.id, type: 'CALMUS', pageSize: 5 }, null);
+      const features = await client.features({ projectId: known.id, pageSize: 5 }, null);
+      const task = tasks.items[0];
+      const feature = features.items[0];
+      if (!task || !feature) throw new Error(`project ${known.id} needs a user story and a feature`);
+      return { task, feature };
+    };
+
+    it(
+      'posts a comment on a user story verbatim and lists it back; an unknown task is a 404',
+      withSubject(async (subject) => {
+        const { client } = subject;
+        const { task } = await itemsOf(subject);
+        const text = `calmhub: transport S4DK900121 attached [calmhub:${randomUUID().slice(0, 8)}]`;
+        const posted = await client.postComment(task.id, text);
+        expect(posted).toMatchObject({ text });
+        const comments = await client.listComments(task.id);
+        expect(comments.filter((c) => c.text === text)).toHaveLength(1);
+        const error = await client.postComment(randomUUID(), text).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(RemoteCallError);
+        expect((error as RemoteCallError).remoteStatus).toBe(404);
+        expect((error as RemoteCallError).retryable).toBe(false);
+      }),
+    );
+
+    it(
+      "replaces a feature's description with the HTML given, read back as sent",
+      withSubject(async (subject) => {
+        const { client } = subject;
+        const { feature } = await itemsOf(subject);
+        const before = (await client.getFeature(feature.uuid))?.description ?? '';
+        const html = `${before}<p>2026-11-30 08:00 UTC — calmhub: line [calmhub:${randomUUID().slice(0, 8)}]</p>`;
+        await client.updateFeatureDescription(feature.uuid, html);
+        expect((await client.getFeature(feature.uuid))?.description).toBe(html);
+      }),
+    );
+
+    it(
+      'creates an external reference of a feature, lists it by parent, and refuses the same id again with 409',
+      withSubject(async (subject) => {
+        const { client } = subject;
+        const { feature } = await itemsOf(subject);
+        const reference = {
+          id: randomUUID(),
+          parentUuid: feature.uuid,
+          name: 'calmhub',
+          url: 'https://calmhub.example.com/stories/1',
+        };
+        expect(await client.createExternalReference(reference)).toMatchObject(reference);
+        const listed = await client.listExternalReferences(feature.uuid);
+        expect(listed.filter((r) => r.id === reference.id)).toEqual([reference]);
+        expect(listed.every((r) => r.parentUuid === feature.uuid)).toBe(true);
+        const again = await client.createExternalReference(reference).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(again).toBeInstanceOf(RemoteCallError);
+        expect((again as RemoteCallError).remoteStatus).toBe(409);
+        expect((again as RemoteCallError).retryable).toBe(false);
+      }),
+    );
+
     it(
       'reads one project, and answers undefined for an unknown id',
       withSubject(async ({ client, known }) => {

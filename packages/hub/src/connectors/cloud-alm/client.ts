@@ -70,6 +70,23 @@ export interface CalmCode {
   name: string;
 }
 
+/** A comment of a task (`Comment` of the Tasks service). */
+export interface CalmComment {
+  id: string;
+  taskId: string;
+  text: string;
+  /** `createdTimestamp`, epoch ms (0 when absent). */
+  createdAt: number;
+}
+
+/** An external reference of a feature (`ExternalReferences`: the item's id in another system). */
+export interface CalmExternalReference {
+  id: string;
+  parentUuid: string;
+  name: string | undefined;
+  url: string | undefined;
+}
+
 /**
  * Where the next page starts: OData `@nextLink` or `$skip`, REST `offset`. Opaque to callers, and
  * plain JSON, so a sync can store it and resume after a crash or a `Retry-After`.
@@ -137,4 +154,17 @@ export interface CloudAlmClient {
   getFeature(uuid: string): Promise<CalmFeature | undefined>;
   /** One task; undefined when it is gone. */
   getTask(id: string): Promise<CalmTask | undefined>;
+
+  // Write-back. Writes are never retried inside the call: a caller whose write's outcome is
+  // unknown (a retryable error) reads before writing again.
+  /** `GET /calm-tasks/v1/tasks/{id}/comments`, oldest first. */
+  listComments(taskId: string): Promise<CalmComment[]>;
+  /** `POST /calm-tasks/v1/tasks/{id}/comments` `{text}`. */
+  postComment(taskId: string, text: string): Promise<CalmComment>;
+  /** `PATCH /calm-features/v1/Features/{uuid}` `{description}` (the whole HTML; 200 or 204). */
+  updateFeatureDescription(uuid: string, html: string): Promise<void>;
+  /** `GET /calm-features/v1/ExternalReferences?$filter=parentUuid eq <guid>`. */
+  listExternalReferences(featureUuid: string): Promise<CalmExternalReference[]>;
+  /** `POST /calm-features/v1/ExternalReferences` `{id, parentUuid, name, url}`. */
+  createExternalReference(reference: CalmExternalReference): Promise<CalmExternalReference>;
 }

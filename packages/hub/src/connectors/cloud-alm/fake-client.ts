@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { RemoteCallError } from '../remote-call-error.js';
 import type {
   CalmCode,
+  CalmComment,
+  CalmExternalReference,
   CalmFeature,
   CalmProject,
   CalmTask,
@@ -11,6 +14,9 @@ import type {
   Page,
   PageCursor,
 } from './client.js';
+
+/** The fake's write operations, for `loseResponse`. */
+export type FakeWrite = 'postComment' | 'updateFeatureDescription' | 'createExternalReference';
 
 /**
  * An in-memory Cloud ALM for unit tests: projects, features, user stories, transports, their
@@ -36,6 +42,30 @@ export class FakeCloudAlm {
   calls = 0;
   /** Throws this (once) on the next API call, to exercise failures. */
   failNext: RemoteCallError | undefined;
+  /** Comments of tasks, in the order they were posted. */
+  readonly comments: CalmComment[] = [];
+  readonly externalReferences: CalmExternalReference[] = [];
+  /** Writes whose answer is lost, per operation: the write is applied, then the call fails retryably. */
+  private readonly lostAnswers = new Map<FakeWrite, number>();
+
+  /** The next `times` writes of `operation` take effect and then fail as if the connection dropped. */
+  loseResponse(operation: FakeWrite, times = 1): void {
+    this.lostAnswers.set(operation, (this.lostAnswers.get(operation) ?? 0) + times);
+  }
+
+  /** Comments of one task. */
+  commentsOf(taskId: string): CalmComment[] {
+    return this.comments.filter((c) => c.taskId === taskId);
+  }
+
+  private answerLost(operation: FakeWrite): void {
+    const left = this.lostAnswers.get(operation) ?? 0;
+    if (left <= 0) return;
+    this.lostAnswers.set(operation, left - 1);
+    throw new RemoteCallError('cloud_alm', `Cloud ALM unreachable: connection reset (${operation})`, {
+      retryable: true,
+    });
+  }
 
   constructor(readonly acceptedSecret: string) {}
 
@@ -64,6 +94,16 @@ export class FakeCloudAlm {
       const skip = cursor === null ? 0 : Number(cursor);
       const items = all.slice(skip, skip + pageSize);
       return { items, next: skip + items.length < all.length ? String(skip + items.length) : null };
+    };
+    const taskOrThrow = (taskId: string) => {
+      const task = this.tasks.find((t) => t.id === taskId && visible(t.projectId));
+      if (!task) throw RemoteCallError.fromStatus('cloud_alm', 404, `Task with id ${taskId} not found`);
+      return task;
+    };
+    const featureOrThrow = (uuid: string) => {
+      const feature = this.features.find((f) => f.uuid === uuid && visible(f.projectId));
+      if (!feature) throw RemoteCallError.fromStatus('cloud_alm', 404, `Feature with key ${uuid} not found`);
+      return feature;
     };
     const featureIdsOf = (projectId: string) =>
       new Set(this.features.filter((f) => f.projectId === projectId).map((f) => f.uuid));
@@ -141,6 +181,44 @@ export class FakeCloudAlm {
       getTask: async (id) => {
         await call();
         return this.tasks.find((t) => t.id === id && visible(t.projectId));
+      },
+      listComments: async (taskId) => {
+        await call();
+        taskOrThrow(taskId);
+        return this.commentsOf(taskId).map((c) => ({ ...c }));
+      },
+      postComment: async (taskId, text) => {
+        await call();
+        const task = taskOrThrow(taskId);
+        const comment: CalmComment = { id: randomUUID(), taskId: task.id, text, createdAt: Date.now() };
+        this.comments.push(comment);
+        this.answerLost('postComment');
+        return { ...comment };
+      },
+      updateFeatureDescription: async (uuid, html) => {
+        await call();
+        const feature = featureOrThrow(uuid);
+        feature.description = html;
+        feature.modifiedAt = Math.max(Date.now(), feature.modifiedAt + 1);
+        this.answerLost('updateFeatureDescription');
+      },
+      listExternalReferences: async (featureUuid) => {
+        await call();
+        return this.externalReferences.filter((r) => r.parentUuid === featureUuid).map((r) => ({ ...r }));
+      },
+      createExternalReference: async (reference) => {
+        await call();
+        const feature = featureOrThrow(reference.parentUuid);
+        if (this.externalReferences.some((r) => r.id === reference.id && r.parentUuid === feature.uuid))
+          throw RemoteCallError.fromStatus(
+            'cloud_alm',
+            409,
+            `Cloud ALM answered 409: External reference ${reference.id} already exists for this feature`,
+          );
+        const created = { ...reference, parentUuid: feature.uuid };
+        this.externalReferences.push(created);
+        this.answerLost('createExternalReference');
+        return { ...created };
       },
     };
   }

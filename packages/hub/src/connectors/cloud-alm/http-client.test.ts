@@ -97,6 +97,52 @@ describe('HttpCloudAlmClient', () => {
     expect(error.retryAt).toBeGreaterThan(Date.now() + 5000);
   });
 
+  it('sends write-backs as JSON, takes a PATCH answered 200 or 204, and never repeats a write that failed', async () => {
+    const bodies: string[] = [];
+    let patches = 0;
+    const calm = await scriptedCalm((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        bodies.push(`${req.method} ${req.headers['content-type']} ${body}`);
+        if (req.method === 'PATCH') {
+          patches++;
+          if (patches === 1) res.writeHead(204).end();
+          else
+            res.setHeader('content-type', 'application/json').end('{"uuid":"f1","description":"<p>x</p>"}');
+        } else if (req.url?.endsWith('/comments')) res.writeHead(503, { 'retry-after': '1' }).end();
+        else res.writeHead(201, { 'content-type': 'application/json' }).end(body);
+      });
+    });
+    closers.push(calm.close);
+    const c = client(calm.base);
+    await c.updateFeatureDescription('f1', '<p>x</p>');
+    await c.updateFeatureDescription('f1', '<p>x</p>');
+    const reference = {
+      id: 'S1',
+      parentUuid: 'f1',
+      name: 'calmhub',
+      url: 'https://calmhub.example.com/stories/s1',
+    };
+    expect(await c.createExternalReference(reference)).toEqual(reference);
+    const error = (await c.postComment('t1', 'hello').catch((e: unknown) => e)) as RemoteCallError;
+    expect(error).toMatchObject({ remoteStatus: 503, retryable: true });
+    expect(bodies).toEqual([
+      'PATCH application/json {"description":"<p>x</p>"}',
+      'PATCH application/json {"description":"<p>x</p>"}',
+      `POST application/json ${JSON.stringify(reference)}`,
+      'POST application/json {"text":"hello"}',
+    ]);
+    expect(calm.seen.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual([
+      'PATCH /api/calm-features/v1/Features/f1',
+      'PATCH /api/calm-features/v1/Features/f1',
+      'POST /api/calm-features/v1/ExternalReferences',
+      'POST /api/calm-tasks/v1/tasks/t1/comments',
+    ]);
+  });
+
   it('names an unreachable Cloud ALM without leaking query values', async () => {
     const c = new HttpCloudAlmClient(
       { tokens: new TokenCache(), timeoutMs: 2000, now: Date.now },

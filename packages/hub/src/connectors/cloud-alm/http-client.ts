@@ -3,9 +3,19 @@ import { type Dispatcher, request } from 'undici';
 import { type AuthContext, authorizationFor } from '../auth-header.js';
 import type { ResolvedCredential } from '../credential.js';
 import { RemoteCallError, remoteErrorText } from '../remote-call-error.js';
-import { odataInstant, toFeature, toLink, toTask, toTransport } from './calm-shapes.js';
+import {
+  odataInstant,
+  toComment,
+  toExternalReference,
+  toFeature,
+  toLink,
+  toTask,
+  toTransport,
+} from './calm-shapes.js';
 import type {
   CalmCode,
+  CalmComment,
+  CalmExternalReference,
   CalmFeature,
   CalmProject,
   CalmTask,
@@ -22,6 +32,7 @@ import type {
 } from './client.js';
 
 const FEATURES = '/calm-features/v1';
+const TASKS = '/calm-tasks/v1/tasks';
 
 /** `a in (x, y)` over GUIDs (unquoted literals, as Cloud ALM wants them). */
 const guidsIn = (field: string, ids: string[]) => `${field} in (${ids.join(',')})`;
@@ -158,6 +169,46 @@ export class HttpCloudAlmClient implements CloudAlmClient {
     return toTask(this.parse<unknown>(response, (v) => typeof v === 'object' && v !== null));
   }
 
+  async listComments(taskId: string): Promise<CalmComment[]> {
+    const response = await this.call('GET', `${TASKS}/${encodeURIComponent(taskId)}/comments`);
+    return this.parse<unknown[]>(response, Array.isArray)
+      .map(toComment)
+      .filter((c): c is CalmComment => c !== undefined);
+  }
+
+  async postComment(taskId: string, text: string): Promise<CalmComment> {
+    const response = await this.call('POST', `${TASKS}/${encodeURIComponent(taskId)}/comments`, [], { text });
+    const comment = toComment(this.parse<unknown>(response, (v) => typeof v === 'object' && v !== null));
+    return comment ?? { id: '', taskId, text, createdAt: 0 };
+  }
+
+  async updateFeatureDescription(uuid: string, html: string): Promise<void> {
+    // 200 with the entity or 204 without a body: both mean done.
+    await this.call('PATCH', `${FEATURES}/Features/${encodeURIComponent(uuid)}`, [], { description: html });
+  }
+
+  async listExternalReferences(featureUuid: string): Promise<CalmExternalReference[]> {
+    const search = new URLSearchParams({ $filter: `parentUuid eq ${featureUuid}` });
+    const response = await this.call('GET', `${FEATURES}/ExternalReferences?${search}`);
+    const body = this.parse<{ value: unknown[] }>(response, (v) =>
+      Array.isArray((v as { value?: unknown })?.value),
+    );
+    return body.value.map(toExternalReference).filter((r): r is CalmExternalReference => r !== undefined);
+  }
+
+  async createExternalReference(reference: CalmExternalReference): Promise<CalmExternalReference> {
+    const response = await this.call('POST', `${FEATURES}/ExternalReferences`, [], {
+      id: reference.id,
+      parentUuid: reference.parentUuid,
+      ...(reference.name === undefined ? {} : { name: reference.name }),
+      ...(reference.url === undefined ? {} : { url: reference.url }),
+    });
+    const created = toExternalReference(
+      this.parse<unknown>(response, (v) => typeof v === 'object' && v !== null),
+    );
+    return created ?? reference;
+  }
+
   /**
    * One page of an OData collection. The first asks `$top`/`$skip` with `$count=true`; a server
    * `@nextLink` is followed as given; otherwise the count says whether another page exists, so a
@@ -220,11 +271,18 @@ export class HttpCloudAlmClient implements CloudAlmClient {
     method: Dispatcher.HttpMethod,
     path: string,
     accept: number[] = [],
+    body?: unknown,
   ): Promise<CalmResponse> {
     const url = `${this.apiUrl}${path}`;
-    let response = await this.send(method, url, await authorizationFor(this.context, this.credential));
+    let response = await this.send(method, url, await authorizationFor(this.context, this.credential), body);
+    // Safe for writes too: a 401/403 is answered before the service acts.
     if (response.status === 401 || response.status === 403) {
-      response = await this.send(method, url, await authorizationFor(this.context, this.credential, true));
+      response = await this.send(
+        method,
+        url,
+        await authorizationFor(this.context, this.credential, true),
+        body,
+      );
     }
     if ((response.status >= 200 && response.status < 300) || accept.includes(response.status))
       return response;
@@ -240,6 +298,7 @@ export class HttpCloudAlmClient implements CloudAlmClient {
     method: Dispatcher.HttpMethod,
     url: string,
     authorization: string,
+    payload?: unknown,
   ): Promise<CalmResponse & { retryAt?: number | undefined }> {
     const release = await this.context.limiter?.acquire(new URL(url).host);
     this.calls++;
@@ -247,7 +306,12 @@ export class HttpCloudAlmClient implements CloudAlmClient {
     try {
       const response = await request(url, {
         method,
-        headers: { authorization, accept: 'application/json' },
+        headers: {
+          authorization,
+          accept: 'application/json',
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
         signal: AbortSignal.timeout(this.context.timeoutMs),
         ...(this.context.dispatcher ? { dispatcher: this.context.dispatcher } : {}),
       });

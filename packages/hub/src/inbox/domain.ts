@@ -1,0 +1,15 @@
+import type { HubDomain } from '../app/deps.js';
+import { TRANSITION_RECORDED } from '../sync/jobs.js';
+import { PROCESS_DELIVERY } from './jobs.js';
+import { processDelivery } from './process-delivery.js';
+import { registerInboxRoutes } from './routes.js';
+import { actOnTransition } from './status-actions.js';
+
+export const inboxDomain: HubDomain = {
+  name: 'inbox',
+  routes: registerInboxRoutes,
+  jobs: (deps) => ({
+    [PROCESS_DELIVERY]: (payload: { deliveryId: string }) => processDelivery(deps, payload.deliveryId),
+    [TRANSITION_RECORDED]: (payload: { transitionId: number }) => actOnTransition(deps, payload.transitionId),
+  }),
+};

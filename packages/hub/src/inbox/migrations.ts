@@ -1,0 +1,85 @@
+import type { MigrationContext } from '@calmhub/platform';
+
+/**
+ * Cloud ALM webhook deliveries as received (the durable inbox), the per-integration webhook state,
+ * the status → action map, and what the actions produced (guard results, promotion requests).
+ */
+export async function inboxTables({ db, types }: MigrationContext): Promise<void> {
+  await db.schema
+    .createTable('hub_webhook_inbox')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('project_id', 'text', (c) => c.notNull())
+    .addColumn('integration_id', 'text', (c) =>
+      c.notNull().references('hub_integrations.id').onDelete('cascade'),
+    )
+    .addColumn('dedupe_key', 'text', (c) => c.notNull())
+    .addColumn('received_at', types.timestamp, (c) => c.notNull())
+    .addColumn('headers', types.json, (c) => c.notNull())
+    .addColumn('body', 'text', (c) => c.notNull())
+    .addColumn('self_test', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('reason', 'text')
+    .addColumn('resource_type', 'text')
+    .addColumn('event_type', 'text')
+    .addColumn('resource_id', 'text')
+    .addColumn('item_kind', 'text')
+    .addColumn('duplicates', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('processed_at', types.timestamp)
+    .addUniqueConstraint('hub_webhook_inbox_dedupe', ['integration_id', 'dedupe_key'])
+    .execute();
+  await db.schema
+    .createIndex('hub_webhook_inbox_received')
+    .on('hub_webhook_inbox')
+    .columns(['integration_id', 'received_at'])
+    .execute();
+
+  await db.schema
+    .createTable('hub_webhook_state')
+    .addColumn('integration_id', 'text', (c) =>
+      c.primaryKey().references('hub_integrations.id').onDelete('cascade'),
+    )
+    .addColumn('basic_user', 'text')
+    .addColumn('basic_password_sealed', 'text')
+    .addColumn('first_event_at', types.timestamp)
+    .addColumn('last_event_at', types.timestamp)
+    .addColumn('self_test_at', types.timestamp)
+    .execute();
+
+  await db.schema
+    .createTable('hub_status_actions')
+    .addColumn('integration_id', 'text', (c) =>
+      c.notNull().references('hub_integrations.id').onDelete('cascade'),
+    )
+    .addColumn('status_code', 'text', (c) => c.notNull())
+    .addColumn('action', 'text', (c) => c.notNull())
+    .addColumn('target_stage', 'text')
+    .addColumn('enabled', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('hub_status_actions_pk', ['integration_id', 'status_code'])
+    .execute();
+
+  await db.schema
+    .createTable('hub_story_guards')
+    .addColumn('story_id', 'text', (c) => c.notNull())
+    .addColumn('transition_id', 'integer', (c) => c.notNull())
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('passed', 'integer', (c) => c.notNull())
+    .addColumn('missing', types.json, (c) => c.notNull())
+    .addColumn('checked_at', types.timestamp, (c) => c.notNull())
+    .addPrimaryKeyConstraint('hub_story_guards_pk', ['story_id', 'transition_id'])
+    .execute();
+
+  await db.schema
+    .createTable('hub_promotion_requests')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('project_id', 'text', (c) => c.notNull())
+    .addColumn('story_id', 'text', (c) => c.notNull())
+    .addColumn('target_stage', 'text', (c) => c.notNull())
+    .addColumn('transition_id', 'integer')
+    .addColumn('requested_by', 'text', (c) => c.notNull())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('created_at', types.timestamp, (c) => c.notNull())
+    .addUniqueConstraint('hub_promotion_requests_once', ['story_id', 'transition_id', 'target_stage'])
+    .execute();
+}

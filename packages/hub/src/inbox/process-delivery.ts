@@ -1,0 +1,117 @@
+import { RetryJobError } from '@calmhub/platform';
+import type { HubDeps } from '../app/deps.js';
+import { RemoteCallError } from '../connectors/remote-call-error.js';
+import { resolveCredentialForProject } from '../credentials/credentials.js';
+import type { WebhookInboxTable } from '../store/tables.js';
+import { applyFeatures, applyStories } from '../sync/apply-items.js';
+import { USER_STORY } from '../sync/run-sync.js';
+import { parseEnvelope } from './parse-envelope.js';
+
+type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'connectors' | 'queue' | 'logger'>;
+
+async function finish(
+  deps: Deps,
+  id: string,
+  state: WebhookInboxTable['state'],
+  reason: string | null,
+  db: Pick<Deps, 'db'>['db'] = deps.db,
+): Promise<void> {
+  await db
+    .updateTable('hub_webhook_inbox')
+    .set({ state, reason, processed_at: deps.clock.now() })
+    .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * Processes one stored delivery: the item is read from Cloud ALM's API (the push payload is not
+ * trusted for content; SAP documents no FEATURE resource) and written through the same function
+ * as every sync, so a status change becomes one transition whichever path saw it first.
+ */
+export async function processDelivery(deps: Deps, deliveryId: string): Promise<void> {
+  const delivery = await deps.db
+    .selectFrom('hub_webhook_inbox')
+    .selectAll()
+    .where('id', '=', deliveryId)
+    .executeTakeFirst();
+  if (!delivery || delivery.state !== 'received') return;
+  const envelope = parseEnvelope(JSON.parse(delivery.body));
+  const integration = await deps.db
+    .selectFrom('hub_integrations')
+    .selectAll()
+    .where('id', '=', delivery.integration_id)
+    .executeTakeFirst();
+  if (!integration) return finish(deps, deliveryId, 'ignored', 'The integration no longer exists');
+  const resourceId = (envelope.resourceId ?? '').toLowerCase();
+  const scope = {
+    tenantId: integration.tenant_id,
+    projectId: integration.project_id,
+    integrationId: integration.id,
+  };
+  try {
+    const credential = await resolveCredentialForProject(
+      deps,
+      integration.tenant_id,
+      integration.project_id,
+      integration.credential_id,
+    );
+    const client = deps.connectors.cloudAlm(credential, integration.host_url);
+    const now = deps.clock.now();
+    if (envelope.kind === 'feature') {
+      const feature = await client.getFeature(resourceId);
+      if (!feature)
+        return finish(
+          deps,
+          deliveryId,
+          'ignored',
+          `Feature ${resourceId} is not (or no longer) visible in Cloud ALM`,
+        );
+      if (feature.projectId && feature.projectId !== integration.calm_project_id.toLowerCase())
+        return finish(
+          deps,
+          deliveryId,
+          'ignored',
+          `Feature ${resourceId} belongs to another Cloud ALM project`,
+        );
+      await deps.db.transaction().execute(async (trx) => {
+        const result = await applyFeatures(trx, deps.queue, scope, [feature], 'webhook', now);
+        await finish(deps, deliveryId, 'processed', describe(result), trx);
+      });
+      return;
+    }
+    const task = await client.getTask(resourceId);
+    if (!task)
+      return finish(
+        deps,
+        deliveryId,
+        'ignored',
+        `Task ${resourceId} is not (or no longer) visible in Cloud ALM`,
+      );
+    if (task.type !== USER_STORY)
+      return finish(deps, deliveryId, 'ignored', `Task ${resourceId} is a ${task.type}, not a user story`);
+    if (task.projectId && task.projectId !== integration.calm_project_id.toLowerCase())
+      return finish(deps, deliveryId, 'ignored', `Task ${resourceId} belongs to another Cloud ALM project`);
+    const links = await client.taskAssignments({ taskIds: [task.id], pageSize: 10 }, null);
+    await deps.db.transaction().execute(async (trx) => {
+      const result = await applyStories(trx, deps.queue, scope, [task], 'webhook', now);
+      await trx
+        .updateTable('hub_calm_stories')
+        .set({ feature_calm_uuid: links.items[0]?.featureUuid ?? null, link_synced_at: now })
+        .where('integration_id', '=', integration.id)
+        .where('calm_id', '=', task.id)
+        .execute();
+      await finish(deps, deliveryId, 'processed', describe(result), trx);
+    });
+  } catch (error) {
+    if (!(error instanceof RemoteCallError)) throw error;
+    if (error.retryable) throw new RetryJobError(`delivery ${deliveryId}: ${error.message}`, error.retryAt);
+    await finish(deps, deliveryId, 'failed', error.message);
+  }
+}
+
+function describe(result: { created: number; updated: number; transitions: number }): string {
+  if (result.transitions > 0) return 'Status change recorded';
+  if (result.created > 0) return 'New item added';
+  if (result.updated > 0) return 'Item updated';
+  return 'Already up to date (seen first by another path, or an older event)';
+}

@@ -1,0 +1,258 @@
+import { AppError, type HttpApp } from '@calmhub/platform';
+import Type from 'typebox';
+import type { HubDeps } from '../app/deps.js';
+import { invalidField } from '../credentials/credential-input.js';
+import { AUTH_ERRORS, errors, IdParams, listOf } from '../http/schemas.js';
+import {
+  checklist,
+  getDelivery,
+  getStatusActions,
+  listDeliveries,
+  replayDelivery,
+  selfTest,
+  setStatusActions,
+  setWebhookBasicAuth,
+  webhookStatus,
+} from './inbox.js';
+import { ingestDelivery } from './ingest-delivery.js';
+import {
+  AcceptedDelivery,
+  BasicAuthBody,
+  Checklist,
+  DeliveryView,
+  InboxQuery,
+  SelfTestResult,
+  StatusActionRule,
+  StatusActionsBody,
+  WebhookStatusView,
+} from './schemas.js';
+
+/** Deliveries larger than this are refused (413) before they are read. */
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+
+export const WEBHOOK_PATH =
+  '/ratesaptms/webhook/tenant/:tenantId/project/:projectId/calm/pmsint/:integrationId/sync';
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The webhook endpoint, in its own scope: the raw body is kept (a buffer), whatever the content type. */
+function registerWebhookEndpoint(app: HttpApp, deps: HubDeps): void {
+  app.register(async (plain) => {
+    const scope = plain as unknown as HttpApp;
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT },
+      (_request, body, done) => done(null, body),
+    );
+    scope.post(
+      WEBHOOK_PATH,
+      {
+        config: { action: 'public' },
+        bodyLimit: WEBHOOK_BODY_LIMIT,
+        schema: {
+          tags: ['webhook'],
+          summary: "Cloud ALM's push: stored durably, then processed (the path of ReleaseOwl's integration)",
+          description:
+            'The key is `secretKey` in the query (Cloud ALM webhook paths carry it). Any wrong tenant, project, integration, ' +
+            'key or Basic credential answers the same 404. Accepted and duplicate deliveries answer 202.',
+          params: Type.Object({
+            tenantId: Type.String(),
+            projectId: Type.String(),
+            integrationId: Type.String(),
+          }),
+          response: { 202: AcceptedDelivery, ...errors(400, 404, 413) },
+        },
+      },
+      async (request, reply) => {
+        const query = request.query as Record<string, unknown>;
+        const secretKey = typeof query.secretKey === 'string' ? query.secretKey : undefined;
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(request.headers)) {
+          const first = header(value);
+          if (first !== undefined) headers[name] = first;
+        }
+        const result = await ingestDelivery(deps, {
+          ...request.params,
+          secretKey,
+          authorization: header(request.headers.authorization),
+          webhookId: header(request.headers['webhook-id']),
+          headers,
+          body,
+          selfTest: header(request.headers['x-calmhub-self-test']) === '1',
+        });
+        switch (result.outcome) {
+          case 'accepted':
+          case 'duplicate':
+            return reply.status(202).send({ id: result.id, outcome: result.outcome });
+          case 'malformed':
+            throw new AppError('bad_request', result.message);
+          case 'unknown_endpoint':
+            // One body for every mismatch: no oracle for which of the ids or the key was wrong.
+            throw new AppError('not_found', 'Not found');
+        }
+      },
+    );
+  });
+}
+
+export function registerInboxRoutes(app: HttpApp, deps: HubDeps): void {
+  app.addSchema(DeliveryView);
+  app.addSchema(WebhookStatusView);
+  registerWebhookEndpoint(app, deps);
+  const tags = ['webhook'];
+
+  app.get(
+    '/api/v1/integrations/:id/inbox',
+    {
+      config: { action: 'integrations.read' },
+      schema: {
+        tags,
+        summary: 'Webhook deliveries received for an integration, newest first',
+        params: IdParams,
+        querystring: InboxQuery,
+        response: { 200: listOf(Type.Ref('WebhookDelivery')), ...errors(...AUTH_ERRORS) },
+      },
+    },
+    async (request) => ({
+      items: await listDeliveries(deps, request.actor, request.params.id, {
+        state: request.query.state,
+        limit: request.query.limit ?? 50,
+        before: request.query.before,
+      }),
+    }),
+  );
+  app.get(
+    '/api/v1/inbox/:id',
+    {
+      config: { action: 'integrations.read' },
+      schema: {
+        tags,
+        summary: 'One delivery',
+        params: IdParams,
+        response: { 200: Type.Ref('WebhookDelivery'), ...errors(...AUTH_ERRORS) },
+      },
+    },
+    async (request) => getDelivery(deps, request.actor, request.params.id),
+  );
+  app.post(
+    '/api/v1/inbox/:id/replay',
+    {
+      config: { action: 'integrations.manage' },
+      schema: {
+        tags,
+        summary: 'Process a stored delivery again',
+        params: IdParams,
+        response: { 200: Type.Ref('WebhookDelivery'), ...errors(...AUTH_ERRORS) },
+      },
+    },
+    async (request) => replayDelivery(deps, request.actor, request.params.id),
+  );
+  app.get(
+    '/api/v1/integrations/:id/webhook/status',
+    {
+      config: { action: 'integrations.read' },
+      schema: {
+        tags,
+        summary: 'Last event received, or waiting for the first real event',
+        params: IdParams,
+        response: { 200: Type.Ref('WebhookStatus'), ...errors(...AUTH_ERRORS) },
+      },
+    },
+    async (request) => {
+      await getStatusActions(deps, request.actor, request.params.id);
+      return webhookStatus(deps, request.params.id);
+    },
+  );
+  app.post(
+    '/api/v1/integrations/:id/webhook/self-test',
+    {
+      config: { action: 'integrations.manage' },
+      schema: {
+        tags,
+        summary: 'The hub calls its own public webhook URL with the key (proves routing and key)',
+        params: IdParams,
+        response: { 200: SelfTestResult, ...errors(...AUTH_ERRORS) },
+      },
+    },
+    async (request) => selfTest(deps, request.actor, request.params.id),
+  );
+  app.get(
+    '/api/v1/integrations/:id/webhook/checklist',
+    {
+      config: { action: 'integrations.read_secret' },
+      schema: {
+        tags,
+        summary:
+          'Setup checklist: BTP destination, webhook path, subscription, project opt-in; and which steps are proven',
+        params: IdParams,
+        response: { 200: Checklist, ...errors(...AUTH_ERRORS) },
+      },
+    },
+    async (request) => checklist(deps, request.actor, request.params.id),
+  );
+  app.put(
+    '/api/v1/integrations/:id/webhook/basic-auth',
+    {
+      config: { action: 'integrations.manage' },
+      schema: {
+        tags,
+        summary:
+          'Require HTTP Basic on the webhook as well (a BTP destination with BasicAuthentication); user null turns it off',
+        params: IdParams,
+        body: BasicAuthBody,
+        response: { 200: Type.Ref('WebhookStatus'), ...errors(...AUTH_ERRORS) },
+      },
+    },
+    async (request) => {
+      const { user, password } = request.body;
+      if (user !== null && !password) throw invalidField('password', 'is required with a user');
+      return setWebhookBasicAuth(
+        deps,
+        request.actor,
+        request.params.id,
+        user === null ? null : { user, password: password as string },
+      );
+    },
+  );
+  app.get(
+    '/api/v1/integrations/:id/status-actions',
+    {
+      config: { action: 'integrations.read' },
+      schema: {
+        tags,
+        summary: 'The status → action map (defaults: IN_REALIZATION guard, IN_TESTING promote to test)',
+        params: IdParams,
+        response: { 200: listOf(StatusActionRule), ...errors(...AUTH_ERRORS) },
+      },
+    },
+    async (request) => ({ items: await getStatusActions(deps, request.actor, request.params.id) }),
+  );
+  app.put(
+    '/api/v1/integrations/:id/status-actions',
+    {
+      config: { action: 'integrations.manage' },
+      schema: {
+        tags,
+        summary: 'Replace the status → action map',
+        params: IdParams,
+        body: StatusActionsBody,
+        response: { 200: listOf(StatusActionRule), ...errors(...AUTH_ERRORS) },
+      },
+    },
+    async (request) => {
+      const seen = new Set<string>();
+      for (const [index, rule] of request.body.items.entries()) {
+        if (seen.has(rule.statusCode))
+          throw invalidField(`items/${index}/statusCode`, `repeats ${rule.statusCode}`);
+        seen.add(rule.statusCode);
+        if (rule.action === 'promote' && !rule.targetStage)
+          throw invalidField(`items/${index}/targetStage`, 'is required to promote');
+      }
+      return { items: await setStatusActions(deps, request.actor, request.params.id, request.body.items) };
+    },
+  );
+}
