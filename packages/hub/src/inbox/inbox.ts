@@ -8,7 +8,12 @@ import type { HubDeps } from '../app/deps.js';
 import { getWebhook } from '../integrations/integrations.js';
 import type { WebhookInboxTable } from '../store/tables.js';
 import { processDeliveryJob } from './jobs.js';
-import { DEFAULT_STATUS_ACTIONS, type StatusActionRule, statusActionsOf } from './status-actions.js';
+import {
+  CONFIGURED,
+  DEFAULT_STATUS_ACTIONS,
+  type StatusActionRule,
+  statusActionsOf,
+} from './status-actions.js';
 
 type Deps = Pick<HubDeps, 'db' | 'clock' | 'queue' | 'secrets' | 'connectors' | 'publicBaseUrl'>;
 
@@ -277,19 +282,25 @@ export async function setStatusActions(
   await integrationFor(deps, actor, integrationId, 'integrations.manage');
   await deps.db.transaction().execute(async (trx) => {
     await trx.deleteFrom('hub_status_actions').where('integration_id', '=', integrationId).execute();
-    if (rules.length)
-      await trx
-        .insertInto('hub_status_actions')
-        .values(
-          rules.map((rule) => ({
-            integration_id: integrationId,
-            status_code: rule.statusCode,
-            action: rule.action,
-            target_stage: rule.action === 'promote' ? rule.targetStage : null,
-            enabled: rule.enabled ? 1 : 0,
-          })),
-        )
-        .execute();
+    await trx
+      .insertInto('hub_status_actions')
+      .values([
+        {
+          integration_id: integrationId,
+          status_code: CONFIGURED,
+          action: 'none',
+          target_stage: null,
+          enabled: 0,
+        },
+        ...rules.map((rule) => ({
+          integration_id: integrationId,
+          status_code: rule.statusCode,
+          action: rule.action,
+          target_stage: rule.action === 'promote' ? rule.targetStage : null,
+          enabled: rule.enabled ? 1 : 0,
+        })),
+      ])
+      .execute();
   });
   return getStatusActions(deps, actor, integrationId);
 }

@@ -1,5 +1,6 @@
 import { RetryJobError } from '@calmhub/platform';
 import type { HubDeps } from '../app/deps.js';
+import { inTransaction, integrationAudit, recordAudit, systemAudit } from '../audit/record-audit.js';
 import { RemoteCallError } from '../connectors/remote-call-error.js';
 import { resolveCredentialForProject } from '../credentials/credentials.js';
 import type { WebhookInboxTable } from '../store/tables.js';
@@ -16,11 +17,36 @@ async function finish(
   reason: string | null,
   db: Pick<Deps, 'db'>['db'] = deps.db,
 ): Promise<void> {
-  await db
-    .updateTable('hub_webhook_inbox')
-    .set({ state, reason, processed_at: deps.clock.now() })
-    .where('id', '=', id)
-    .execute();
+  const now = deps.clock.now();
+  await inTransaction(db, async (trx) => {
+    const delivery = await trx
+      .updateTable('hub_webhook_inbox')
+      .set({ state, reason, processed_at: now })
+      .where('id', '=', id)
+      .returning(['tenant_id', 'project_id', 'integration_id', 'event_type', 'resource_id'])
+      .executeTakeFirst();
+    if (!delivery) return;
+    const integration = await trx
+      .selectFrom('hub_integrations')
+      .select(['id', 'name'])
+      .where('id', '=', delivery.integration_id)
+      .executeTakeFirst();
+    // Every delivery processed is in the audit log, with what came of it.
+    await recordAudit(trx, {
+      ...(integration ? integrationAudit(integration) : systemAudit('webhook')),
+      tenantId: delivery.tenant_id,
+      projectId: delivery.project_id,
+      occurredAt: now,
+      kind: state === 'processed' ? 'webhook.processed' : 'webhook.ignored',
+      object: {
+        kind: 'webhook_delivery',
+        id,
+        label: `${delivery.event_type ?? '-'} ${delivery.resource_id ?? ''}`.trim(),
+      },
+      after: { state, reason },
+      role: null,
+    });
+  });
 }
 
 /**

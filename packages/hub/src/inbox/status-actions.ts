@@ -42,13 +42,18 @@ export async function statusActionsOf(
     .where('integration_id', '=', integrationId)
     .execute();
   if (rows.length === 0) return DEFAULT_STATUS_ACTIONS.map((rule) => ({ ...rule }));
-  return rows.map((row) => ({
-    statusCode: row.status_code,
-    action: row.action,
-    targetStage: row.target_stage,
-    enabled: row.enabled === 1,
-  }));
+  return rows
+    .filter((row) => row.status_code !== CONFIGURED)
+    .map((row) => ({
+      statusCode: row.status_code,
+      action: row.action,
+      targetStage: row.target_stage,
+      enabled: row.enabled === 1,
+    }));
 }
+
+/** Stored with every saved map, so an empty map stays empty instead of falling back to the defaults. */
+export const CONFIGURED = '*';
 
 const RELEASED = /^(released|exported|r)$/i;
 

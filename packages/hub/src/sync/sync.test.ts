@@ -11,7 +11,7 @@ import {
   type Scenario,
   seedFakeCalm,
 } from '../testing/scenario.js';
-import { startTestHub, type TestHub } from '../testing/test-hub.js';
+import { startTestHub, type TestHub, waitForIdle } from '../testing/test-hub.js';
 import { applyFeatures } from './apply-items.js';
 
 describe.each(testEngines)('sync engine over a fake Cloud ALM (%s)', (engine) => {
@@ -29,6 +29,16 @@ describe.each(testEngines)('sync engine over a fake Cloud ALM (%s)', (engine) =>
       config: { syncPageSize: 4, syncOverlapMs: 0 },
     });
     s = await givenScenario(hub);
+    // Sync alone: no status actions and no write-backs, so every Cloud ALM call counted is the sync's.
+    await hub.call('PUT', `/api/v1/integrations/${s.integrationId}/status-actions`, {
+      token: s.admin,
+      body: { items: [] },
+    });
+    await hub.call('PUT', `/api/v1/integrations/${s.integrationId}/writeback-settings`, {
+      token: s.admin,
+      body: { targets: { story_comment: false, feature_line: false, feature_reference: false } },
+    });
+    await waitForIdle(hub);
   });
   afterEach(async () => {
     await hub?.stop();

@@ -83,7 +83,11 @@ export async function givenScenario(hub: TestHub): Promise<Scenario> {
   }
   const delivery = await ok(
     hub.call('POST', `/${integration.webhook.path}`, {
-      body: { resourceType: 'FEATURE', eventType: 'FEATURE.UPDATED', resourceId: '00000000-0000-4000-8000-0000000000f1' },
+      body: {
+        resourceType: 'FEATURE',
+        eventType: 'FEATURE.UPDATED',
+        resourceId: '00000000-0000-4000-8000-0000000000f1',
+      },
     }),
     202,
   );

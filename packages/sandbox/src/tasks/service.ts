@@ -135,7 +135,7 @@ export async function visibleTask(
     : undefined;
   if (!row) throw notFound(`Task with id ${id} not found`);
   if (principal && !canSeeProject(principal, row.project_id))
-    throw new CalmError(403, `No authorization for task ${id}`);
+    throw new CalmError(403, 'No authorization for this task');
   return row;
 }
 
