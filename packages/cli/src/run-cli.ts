@@ -14,6 +14,7 @@ import { syncCommand } from './commands/sync.js';
 import { tenantsCommand } from './commands/tenants.js';
 import { tokensCommand } from './commands/tokens.js';
 import { usersCommand } from './commands/users.js';
+import { inboxCommand, webhookUrlCommand } from './commands/webhook.js';
 import { UsageError } from './usage-error.js';
 import { CLI_VERSION } from './version.js';
 
@@ -29,6 +30,8 @@ const COMMANDS: Command[] = [
   storiesCommand,
   componentsCommand,
   syncCommand,
+  webhookUrlCommand,
+  inboxCommand,
   auditCommand,
   sandboxCommand,
   mappingCommand,

@@ -109,6 +109,21 @@ describe('calmhub as a client of a running hub', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('shows the webhook URL with the setup checklist, and the inbox', async () => {
+    const shown = await client('webhook-url', 'Cloud ALM', '--project', 'Finance');
+    expect(shown.code, shown.err).toBe(0);
+    expect(shown.out).toMatch(/webhook url:\s+http:\/\/127\.0\.0\.1:\d+\/ratesaptms\/webhook\/tenant\//);
+    expect(shown.out).toContain('waiting for the first real event');
+    expect(shown.out).toMatch(/1\. \[ \] SAP BTP → Connectivity → Destinations/);
+    const tested = await client('webhook-url', 'Cloud ALM', '--project', 'Finance', '--self-test', '--json');
+    expect(tested.code, tested.out).toBe(0);
+    expect(JSON.parse(tested.out).selfTest).toMatchObject({ ok: true });
+    const inbox = await client('inbox', 'Cloud ALM', '--project', 'Finance', '--json');
+    expect(JSON.parse(inbox.out)).toEqual([
+      expect.objectContaining({ state: 'processed', reason: 'Self-test: routing and key proven' }),
+    ]);
+  });
+
   it('reports a failing credential test with the remote words and a non-zero exit', async () => {
     await client(
       'credentials',

@@ -1,10 +1,10 @@
 import cliProgress from 'cli-progress';
 import type { ApiClient } from '../client/api-client.js';
-import { clientFlagsHelp, pick, required, runClient } from '../client/client-command.js';
+import { clientFlagsHelp, required, runClient } from '../client/client-command.js';
 import { printFields, printJson } from '../client/output.js';
 import { UsageError } from '../usage-error.js';
 import type { Command } from './command.js';
-import { findProject } from './credentials.js';
+import { findIntegrationId } from './webhook.js';
 
 interface SyncRun {
   id: string;
@@ -49,24 +49,6 @@ const PHASES: Record<string, string[]> = {
   ],
   sweep: ['features', 'stories', 'finalize', 'done'],
 };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-async function findIntegration(
-  api: ApiClient,
-  idOrName: string,
-  project: string | undefined,
-): Promise<string> {
-  if (UUID.test(idOrName)) return idOrName;
-  if (!project) throw new UsageError('name the integration by id, or give --project P to find it by name');
-  const { id } = await findProject(api, project);
-  return pick(
-    (await api.get<{ items: Array<{ id: string; name: string }> }>(`/api/v1/projects/${id}/integrations`))
-      .items,
-    idOrName,
-    'integration',
-  ).id;
-}
 
 /** Follows a run until it ends, drawing phase, pages and items on a progress bar (stderr, TTY only). */
 async function follow(api: ApiClient, run: SyncRun, showBar: boolean, intervalMs = 200): Promise<SyncRun> {
@@ -121,7 +103,7 @@ export const syncCommand: Command = {
         const mode = values.mode ?? 'full';
         if (!['full', 'delta', 'sweep'].includes(mode))
           throw new UsageError('--mode is full, delta or sweep');
-        const integrationId = await findIntegration(
+        const integrationId = await findIntegrationId(
           api,
           required(positionals[0], 'integration (argument)'),
           values.project,

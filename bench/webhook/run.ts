@@ -1,0 +1,274 @@
+/**
+ * The hub's webhook endpoint under load, next to a raw `node:http` server in the same run.
+ *
+ *   npm run bench:webhook                   (10 connections, pipelining 1, 2 s warm-up + 10 s each)
+ *   BENCH_CONNECTIONS=50 BENCH_DURATION_S=20 npm run bench:webhook
+ *
+ * Three processes besides this one: the baseline (a no-op `node:http` server answering 202), the
+ * hub (`calmhub serve`, SQLite in a temporary directory, its job worker running, as users run it),
+ * and the load generator (autocannon), so neither server shares an event loop with the load. The
+ * sandbox (demo seed) runs in this process; the hub's integration is linked to its Finance
+ * project, so processing reads each feature from its Cloud ALM API. Every request is a distinct
+ * FEATURE.UPDATED event (its own `webhook-id` and `modifiedAt`) about one of that project's
+ * features, round robin.
+ *
+ * After the load, the hub's SQLite file is read (read-only) until every delivery is processed or
+ * BENCH_DRAIN_TIMEOUT_S has passed: lag = processed_at - received_at. Every acknowledged delivery
+ * (each 202's id, warm-up included) must be a row of the inbox.
+ * Goals: hub ≥ 70 % of the raw server's throughput; hub p99 ≤ 10 ms on SQLite.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEMO_PROJECT_ID, startSandbox } from '@calmhub/sandbox';
+import Database from 'better-sqlite3';
+import { request } from 'undici';
+import type { LoadResult, LoadSettings } from './load.js';
+
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 1);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
+const DRAIN_TIMEOUT_S = Number(process.env.BENCH_DRAIN_TIMEOUT_S ?? 180);
+/** The hub's call budget towards Cloud ALM (default of the product: 50/s); processing needs one call per event. */
+const CALM_RPS = Number(process.env.BENCH_CALM_RPS ?? 1000);
+
+async function json<T = unknown>(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<T> {
+  const response = await request(url, {
+    method: (init.method ?? 'GET') as 'GET',
+    headers: init.headers ?? {},
+    ...(init.body ? { body: init.body } : {}),
+  });
+  const text = await response.body.text();
+  if (response.statusCode >= 300)
+    throw new Error(`${init.method ?? 'GET'} ${url}: ${response.statusCode} ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+const children: ChildProcess[] = [];
+const tsxArgs = ['--conditions=calmhub-source', '--import', 'tsx'];
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+/** Spawns a process and resolves with the first stdout match; the rest of its stdout is drained. */
+function spawnUntil(
+  args: string[],
+  env: Record<string, string>,
+  pattern: RegExp,
+): { child: ChildProcess; match: Promise<RegExpExecArray> } {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const match = new Promise<RegExpExecArray>((resolve, reject) => {
+    let out = '';
+    let found = false;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (process.env.BENCH_HUB_LOG) process.stderr.write(chunk);
+      if (found) return;
+      out += chunk;
+      const m = pattern.exec(out);
+      if (m) {
+        found = true;
+        out = '';
+        resolve(m);
+      }
+    });
+    child.on('exit', (code) => {
+      if (!found) reject(new Error(`${args.at(-1)} exited ${code}: ${out.slice(-500)}`));
+    });
+  });
+  return { child, match };
+}
+
+const sandbox = await startSandbox({ port: 0, memory: true, seed: 'demo', logLevel: 'silent' });
+const dataDir = mkdtempSync(join(tmpdir(), 'calmhub-bench-webhook-'));
+
+async function load(url: string, label: string, featureIds: string[]): Promise<LoadResult> {
+  const settings: LoadSettings = {
+    url,
+    connections: CONNECTIONS,
+    pipelining: PIPELINING,
+    durationSeconds: DURATION_S,
+    warmupSeconds: WARMUP_S,
+    featureIds,
+    runTag: `${label}-${Date.now()}`,
+    idsFile: join(dataDir, `${label}-ids.json`),
+  };
+  const { match } = spawnUntil(
+    [...tsxArgs, here('./load.ts')],
+    { BENCH_LOAD: JSON.stringify(settings) },
+    /^(\{"requestsPerSecond".*\})$/m,
+  );
+  return JSON.parse((await match)[1] as string) as LoadResult;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0
+    ? Number.NaN
+    : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
+
+try {
+  // Cloud ALM side: a token and the Finance project's features.
+  const key = sandbox.serviceKey;
+  const token = await json<{ access_token: string }>(`${key.uaa.url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: key.uaa.clientid,
+      client_secret: key.uaa.clientsecret,
+    }).toString(),
+  });
+  const features = (
+    await json<{ value: Array<{ uuid: string }> }>(
+      `${key.endpoints.Api}/calm-features/v1/Features?$filter=projectId eq ${DEMO_PROJECT_ID}&$select=uuid`,
+      { headers: { authorization: `Bearer ${token.access_token}` } },
+    )
+  ).value.map((f) => f.uuid);
+  if (features.length === 0) throw new Error('The demo Finance project has no features');
+
+  // The baseline server, its own process.
+  const raw = spawnUntil([...tsxArgs, here('./raw-server.ts')], {}, /"url":"(http:\/\/[^"]+)"/);
+  const rawUrl = (await raw.match)[1] as string;
+
+  // The hub, its own process: the built CLI as users run it, the sources through tsx otherwise.
+  const built = here('../../packages/cli/dist/main.js');
+  const hubArgs = existsSync(built) ? [built] : [...tsxArgs, here('../../packages/cli/src/main.ts')];
+  const hubSpawn = spawnUntil(
+    [...hubArgs, 'serve', '--port', '0', '--data-dir', dataDir],
+    {
+      CALMHUB_LOG_LEVEL: process.env.BENCH_HUB_LOG_LEVEL ?? 'info',
+      CALMHUB_SYNC_DELTA_INTERVAL_MS: '86400000',
+      CALMHUB_SYNC_SWEEP_INTERVAL_MS: '86400000',
+      CALMHUB_CALM_REQUESTS_PER_SECOND: String(CALM_RPS),
+    },
+    /"url":"(http:\/\/[^"]+)".*calmhub hub listening/,
+  );
+  const hubUrl = (await hubSpawn.match)[1] as string;
+  const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  const hub = <T = unknown>(method: string, path: string, body?: unknown) =>
+    json<T>(`${hubUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const project = await hub<{ id: string }>('POST', '/api/v1/projects', { name: 'Bench' });
+  const credential = await hub<{ id: string }>('POST', '/api/v1/credentials', {
+    name: 'Cloud ALM',
+    serviceKey: key,
+  });
+  const integration = await hub<{ id: string }>('POST', `/api/v1/projects/${project.id}/integrations`, {
+    name: 'Finance',
+    credentialId: credential.id,
+    calmProjectId: DEMO_PROJECT_ID,
+  });
+  const webhook = await hub<{ path: string; url: string }>(
+    'GET',
+    `/api/v1/integrations/${integration.id}/webhook`,
+  );
+
+  // The same load against both, one after the other.
+  const rawResult = await load(rawUrl, 'raw', features);
+  const hubResult = await load(webhook.url, 'hub', features);
+  const loadEnded = performance.now();
+
+  // Processing: the hub's SQLite file, read-only, until nothing is left in `received`.
+  const db = new Database(join(dataDir, 'calmhub.sqlite'), { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  const pending = db.prepare<[string], { n: number }>(
+    "SELECT count(*) AS n FROM hub_webhook_inbox WHERE integration_id = ? AND self_test = 0 AND state = 'received'",
+  );
+  let left = pending.get(integration.id)?.n ?? 0;
+  const leftAtLoadEnd = left;
+  while (left > 0 && performance.now() - loadEnded < DRAIN_TIMEOUT_S * 1000) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = pending.get(integration.id)?.n ?? 0;
+  }
+  const drainSeconds = (performance.now() - loadEnded) / 1000;
+  const rows = db
+    .prepare<[string], { id: string; state: string; received_at: number; processed_at: number | null }>(
+      'SELECT id, state, received_at, processed_at FROM hub_webhook_inbox WHERE integration_id = ? AND self_test = 0',
+    )
+    .all(integration.id);
+  db.close();
+  const states: Record<string, number> = {};
+  for (const row of rows) states[row.state] = (states[row.state] ?? 0) + 1;
+  const lags = rows
+    .filter((r) => r.processed_at !== null)
+    .map((r) => (r.processed_at as number) - r.received_at)
+    .sort((a, b) => a - b);
+  const firstReceived = rows.reduce((min, r) => Math.min(min, r.received_at), Number.POSITIVE_INFINITY);
+  const lastProcessed = rows.reduce((max, r) => Math.max(max, r.processed_at ?? 0), 0);
+  const acknowledgedIds = JSON.parse(readFileSync(join(dataDir, 'hub-ids.json'), 'utf8')) as string[];
+  const stored = new Set(rows.map((r) => r.id));
+  const missing = acknowledgedIds.filter((id) => !stored.has(id)).length;
+
+  const ratio = hubResult.requestsPerSecond / rawResult.requestsPerSecond;
+  const ms = (n: number) => `${n.toFixed(2)} ms`;
+  const codes = (r: LoadResult) =>
+    `${Object.entries(r.statusCodes)
+      .map(([c, n]) => `${n}×${c}`)
+      .join(', ')}${r.errors ? `, ${r.errors} errors (${r.timeouts} timeouts)` : ''}`;
+  const out = [
+    [
+      'load',
+      `autocannon, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ${WARMUP_S} s warm-up + ${DURATION_S} s, ${features.length} features round robin`,
+    ],
+    [
+      'raw node:http (202 no-op)',
+      `${rawResult.requestsPerSecond.toFixed(0)} req/s, p50 ${ms(rawResult.latency.p50)}, p99 ${ms(rawResult.latency.p99)}, max ${ms(rawResult.latency.max)} (${codes(rawResult)})`,
+    ],
+    [
+      'hub webhook (SQLite, worker on)',
+      `${hubResult.requestsPerSecond.toFixed(0)} req/s, p50 ${ms(hubResult.latency.p50)}, p99 ${ms(hubResult.latency.p99)}, max ${ms(hubResult.latency.max)} (${codes(hubResult)})`,
+    ],
+    [
+      'throughput ratio',
+      `${(ratio * 100).toFixed(1)} % of raw (goal >= 70 %) ${ratio >= 0.7 ? 'MET' : 'MISSED'}`,
+    ],
+    [
+      'hub p99 latency',
+      `${ms(hubResult.latency.p99)} (goal <= 10 ms) ${hubResult.latency.p99 <= 10 ? 'MET' : 'MISSED'}`,
+    ],
+    [
+      'acknowledged in inbox',
+      `${acknowledgedIds.length - missing} / ${acknowledgedIds.length} acknowledged (202) deliveries stored, ${rows.length} rows in the inbox: ${missing === 0 ? 'OK' : `FAILED, ${missing} missing`}`,
+    ],
+    [
+      'processing lag (received -> processed)',
+      `p50 ${(percentile(lags, 50) / 1000).toFixed(2)} s, p99 ${(percentile(lags, 99) / 1000).toFixed(2)} s, max ${((lags.at(-1) ?? Number.NaN) / 1000).toFixed(2)} s over ${lags.length} processed`,
+    ],
+    [
+      'drain',
+      left === 0
+        ? `all processed ${drainSeconds.toFixed(2)} s after the load ended (${leftAtLoadEnd} were waiting then); ${(lags.length / ((lastProcessed - firstReceived) / 1000)).toFixed(0)} deliveries/s processed from first receipt to last processing; Cloud ALM budget ${CALM_RPS} calls/s`
+        : `NOT DRAINED: ${left} still waiting after ${DRAIN_TIMEOUT_S} s (${leftAtLoadEnd} at load end); Cloud ALM budget ${CALM_RPS} calls/s`,
+    ],
+    [
+      'states',
+      Object.entries(states)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(', '),
+    ],
+  ];
+  const width = Math.max(...out.map(([k]) => (k as string).length));
+  for (const [k, v] of out) console.log(`${(k as string).padEnd(width)}  ${v}`);
+} finally {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await Promise.all(
+    children.map((child) =>
+      child.exitCode === null ? new Promise((r) => child.once('exit', r)) : Promise.resolve(),
+    ),
+  );
+  await sandbox.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
