@@ -140,8 +140,10 @@ try {
   // The hub, its own process: the built CLI as users run it, the sources through tsx otherwise.
   const built = here('../../packages/cli/dist/main.js');
   const hubArgs = existsSync(built) ? [built] : [...tsxArgs, here('../../packages/cli/src/main.ts')];
+  // BENCH_HUB_NODE_ARGS: extra node flags for the hub, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const hubNodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const hubSpawn = spawnUntil(
-    [...hubArgs, 'serve', '--port', '0', '--data-dir', dataDir],
+    [...hubNodeArgs, ...hubArgs, 'serve', '--port', '0', '--data-dir', dataDir],
     {
       CALMHUB_LOG_LEVEL: process.env.BENCH_HUB_LOG_LEVEL ?? 'info',
       CALMHUB_SYNC_DELTA_INTERVAL_MS: '86400000',

@@ -133,9 +133,13 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
       };
 
       // First life: link and sync over the API.
+      const mark = (what: string) => console.info(`[${engine}] +${Date.now() - started} ms ${what}`);
+      mark('sandbox');
       let hub = await startHub();
+      mark('hub up');
       const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
       const integrationId = await linkAndSync(hub.url, token, sandbox);
+      mark('linked and synced');
       const webhook = await hubCall(hub.url, token, 'GET', `/api/v1/integrations/${integrationId}/webhook`);
       expect(webhook.status, webhook.text).toBe(200);
       const webhookPath = `/${webhook.body.path as string}`;
@@ -243,7 +247,9 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
       expect(pendingAtKill).toBeGreaterThan(0);
 
       // Second life on the same data directory (and database).
+      mark('before restart');
       hub = await startHub();
+      mark('restarted');
       const restartedAt = Date.now();
       await until('no delivery left in state received', 60_000, async () => {
         const open = await hubCall(
@@ -274,6 +280,7 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
         .execute();
       expect(dead).toEqual([]);
 
+      mark('drained');
       // 1. None lost: every acknowledged delivery is in the inbox, processed or ignored; nothing else is.
       const inbox = await db
         .selectFrom('hub_webhook_inbox')
@@ -365,6 +372,7 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
         moves.filter((m) => m.to === 'IN_REALIZATION').reduce((n, m) => n + storiesOf(m.uuid).length, 0),
       );
 
+      mark('audit checked');
       // 5. In Cloud ALM: each write-back comment exactly once, found by its marker.
       const writeBacks = await db
         .selectFrom('hub_writebacks')

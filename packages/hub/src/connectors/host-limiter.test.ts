@@ -25,7 +25,12 @@ describe('HostLimiter', () => {
     let now = 0;
     const limiter = new HostLimiter({ maxConcurrent: 100, ratePerSecond: 10 }, () => now);
     let granted = 0;
-    for (let i = 0; i < 15; i++) void limiter.acquire('a').then((release) => (granted++, release()));
+    for (let i = 0; i < 15; i++) {
+      void limiter.acquire('a').then((release) => {
+        granted++;
+        release();
+      });
+    }
     await new Promise((r) => setImmediate(r));
     expect(granted).toBe(10);
     now = 300; // three tokens later

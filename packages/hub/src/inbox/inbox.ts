@@ -1,11 +1,12 @@
 import { readJson } from '@calmhub/platform';
 import { request } from 'undici';
 import type { Actor } from '../access/actor.js';
-import { notFound, requireProjectAction } from '../access/authorize.js';
+import { notFound } from '../access/authorize.js';
 import type { ProjectAction } from '../access/permissions.js';
 import { iso, isoOrNull } from '../access/views.js';
 import type { HubDeps } from '../app/deps.js';
 import { getWebhook } from '../integrations/integrations.js';
+import { loadIntegration } from '../integrations/load-integration.js';
 import type { WebhookInboxTable } from '../store/tables.js';
 import { processDeliveryJob } from './jobs.js';
 import {
@@ -49,30 +50,13 @@ const view = (row: WebhookInboxTable): DeliveryView => ({
   body: row.body,
 });
 
-async function integrationFor(deps: Pick<Deps, 'db'>, actor: Actor, id: string, action: ProjectAction) {
-  const integration = await deps.db
-    .selectFrom('hub_integrations')
-    .selectAll()
-    .where('tenant_id', '=', actor.tenantId)
-    .where('id', '=', id)
-    .executeTakeFirst();
-  if (!integration) throw notFound('integration', id);
-  try {
-    await requireProjectAction(deps.db, actor, integration.project_id, action);
-  } catch (error) {
-    if ((error as { code?: string }).code === 'not_found') throw notFound('integration', id);
-    throw error;
-  }
-  return integration;
-}
-
 export async function listDeliveries(
   deps: Pick<Deps, 'db'>,
   actor: Actor,
   integrationId: string,
   filter: { state?: WebhookInboxTable['state'] | undefined; limit: number; before?: string | undefined },
 ): Promise<DeliveryView[]> {
-  await integrationFor(deps, actor, integrationId, 'integrations.read');
+  await loadIntegration(deps.db, actor, integrationId, 'integrations.read');
   let query = deps.db
     .selectFrom('hub_webhook_inbox')
     .selectAll()
@@ -105,7 +89,7 @@ async function loadDelivery(
     .where('id', '=', id)
     .executeTakeFirst();
   if (!row) throw notFound('delivery', id);
-  await integrationFor(deps, actor, row.integration_id, action).catch((error: unknown) => {
+  await loadIntegration(deps.db, actor, row.integration_id, action).catch((error: unknown) => {
     throw (error as { code?: string }).code === 'not_found' ? notFound('delivery', id) : error;
   });
   return row;
@@ -162,7 +146,7 @@ export async function selfTest(
   actor: Actor,
   integrationId: string,
 ): Promise<{ ok: boolean; status: number | null; message: string }> {
-  await integrationFor(deps, actor, integrationId, 'integrations.manage');
+  await loadIntegration(deps.db, actor, integrationId, 'integrations.manage');
   const webhook = await getWebhook(deps, actor, integrationId);
   const state = await deps.db
     .selectFrom('hub_webhook_state')
@@ -223,7 +207,7 @@ export async function checklist(
   actor: Actor,
   integrationId: string,
 ): Promise<{ webhookUrl: string; status: WebhookStatus; steps: ChecklistStep[] }> {
-  const integration = await integrationFor(deps, actor, integrationId, 'integrations.read_secret');
+  const integration = await loadIntegration(deps.db, actor, integrationId, 'integrations.read_secret');
   const webhook = await getWebhook(deps, actor, integrationId);
   const status = await webhookStatus(deps, integrationId);
   const real = status.firstEventAt !== null;
@@ -269,7 +253,7 @@ export async function getStatusActions(
   actor: Actor,
   integrationId: string,
 ): Promise<StatusActionRule[]> {
-  await integrationFor(deps, actor, integrationId, 'integrations.read');
+  await loadIntegration(deps.db, actor, integrationId, 'integrations.read');
   return statusActionsOf(deps.db, integrationId);
 }
 
@@ -279,7 +263,7 @@ export async function setStatusActions(
   integrationId: string,
   rules: StatusActionRule[],
 ): Promise<StatusActionRule[]> {
-  await integrationFor(deps, actor, integrationId, 'integrations.manage');
+  await loadIntegration(deps.db, actor, integrationId, 'integrations.manage');
   await deps.db.transaction().execute(async (trx) => {
     await trx.deleteFrom('hub_status_actions').where('integration_id', '=', integrationId).execute();
     await trx
@@ -311,7 +295,7 @@ export async function setWebhookBasicAuth(
   integrationId: string,
   input: { user: string; password: string } | null,
 ): Promise<WebhookStatus> {
-  await integrationFor(deps, actor, integrationId, 'integrations.manage');
+  await loadIntegration(deps.db, actor, integrationId, 'integrations.manage');
   const values = input
     ? { basic_user: input.user, basic_password_sealed: deps.secrets.seal(input.password) }
     : { basic_user: null, basic_password_sealed: null };

@@ -60,7 +60,7 @@ export async function processDelivery(deps: Deps, deliveryId: string): Promise<v
     .selectAll()
     .where('id', '=', deliveryId)
     .executeTakeFirst();
-  if (!delivery || delivery.state !== 'received') return;
+  if (delivery?.state !== 'received') return;
   const envelope = parseEnvelope(JSON.parse(delivery.body));
   const integration = await deps.db
     .selectFrom('hub_integrations')

@@ -182,13 +182,13 @@ export async function actOnTransition(deps: Deps, transitionId: number): Promise
     .selectAll()
     .where('id', '=', transitionId)
     .executeTakeFirst();
-  if (!transition || transition.item_kind !== 'feature') return;
+  if (transition?.item_kind !== 'feature') return;
   const integration = await deps.db
     .selectFrom('hub_integrations')
     .selectAll()
     .where('id', '=', transition.integration_id)
     .executeTakeFirst();
-  if (!integration || integration.enabled !== 1) return;
+  if (integration?.enabled !== 1) return;
   const rules = await statusActionsOf(deps.db, integration.id);
   const rule = rules.find((r) => r.statusCode === transition.to_status && r.enabled);
   const actor = integrationAudit({ id: integration.id, name: integration.name });

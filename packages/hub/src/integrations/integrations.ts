@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError } from '@calmhub/platform';
 import type { Actor } from '../access/actor.js';
-import { notFound, requireProjectAction, roleInProject } from '../access/authorize.js';
-import { type ProjectAction, type ProjectRole, roleAllows } from '../access/permissions.js';
+import { requireProjectAction, roleInProject } from '../access/authorize.js';
+import { type ProjectRole, roleAllows } from '../access/permissions.js';
 import { iso, isoOrNull } from '../access/views.js';
 import type { HubDeps } from '../app/deps.js';
 import { recordAudit, userAudit } from '../audit/record-audit.js';
@@ -12,6 +12,7 @@ import type { ResolvedCredential } from '../connectors/credential.js';
 import { invalidField } from '../credentials/credential-input.js';
 import { resolveCredentialForProject } from '../credentials/credentials.js';
 import type { IntegrationsTable } from '../store/tables.js';
+import { loadIntegration } from './load-integration.js';
 import { webhookPath, webhookUrl } from './webhook-url.js';
 
 type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'connectors' | 'publicBaseUrl'>;
@@ -217,28 +218,6 @@ function audit(
   });
 }
 
-async function loadRow(
-  deps: Deps,
-  actor: Actor,
-  id: string,
-  action: ProjectAction,
-): Promise<IntegrationsTable> {
-  const row = await deps.db
-    .selectFrom('hub_integrations')
-    .selectAll()
-    .where('tenant_id', '=', actor.tenantId)
-    .where('id', '=', id)
-    .executeTakeFirst();
-  if (!row) throw notFound('integration', id);
-  try {
-    await requireProjectAction(deps.db, actor, row.project_id, action);
-  } catch (error) {
-    if (error instanceof AppError && error.code === 'not_found') throw notFound('integration', id);
-    throw error;
-  }
-  return row;
-}
-
 export async function listIntegrations(
   deps: Deps,
   actor: Actor,
@@ -257,12 +236,12 @@ export async function listIntegrations(
 }
 
 export async function getIntegration(deps: Deps, actor: Actor, id: string): Promise<IntegrationView> {
-  const row = await loadRow(deps, actor, id, 'integrations.read');
+  const row = await loadIntegration(deps.db, actor, id, 'integrations.read');
   return view(deps, row, await mayReadSecret(deps, actor, row.project_id));
 }
 
 export async function getWebhook(deps: Deps, actor: Actor, id: string): Promise<WebhookView> {
-  return webhookOf(deps, await loadRow(deps, actor, id, 'integrations.read_secret'));
+  return webhookOf(deps, await loadIntegration(deps.db, actor, id, 'integrations.read_secret'));
 }
 
 export type UpdateIntegrationInput = Partial<Omit<CreateIntegrationInput, 'externalSystem'>>;
@@ -274,7 +253,7 @@ export async function updateIntegration(
   input: UpdateIntegrationInput,
   requestId?: string,
 ): Promise<IntegrationView> {
-  const row = await loadRow(deps, actor, id, 'integrations.manage');
+  const row = await loadIntegration(deps.db, actor, id, 'integrations.manage');
   const name = input.name?.trim();
   if (name !== undefined) await assertNameFree(deps, row.project_id, name, id);
   const changes: Partial<IntegrationsTable> = {
@@ -336,7 +315,7 @@ export async function rotateWebhookSecret(
   id: string,
   requestId?: string,
 ): Promise<WebhookView> {
-  const row = await loadRow(deps, actor, id, 'integrations.manage');
+  const row = await loadIntegration(deps.db, actor, id, 'integrations.manage');
   // The audit entry records that the key changed and when, never the key.
   await saveChanges(
     deps,
@@ -358,7 +337,7 @@ export async function deleteIntegration(
   id: string,
   requestId?: string,
 ): Promise<void> {
-  const row = await loadRow(deps, actor, id, 'integrations.manage');
+  const row = await loadIntegration(deps.db, actor, id, 'integrations.manage');
   await deps.db.transaction().execute(async (trx) => {
     await trx
       .deleteFrom('hub_integrations')

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readJson, writeJson } from '@calmhub/platform';
 import type { Actor } from '../access/actor.js';
-import { notFound, requireProjectAction } from '../access/authorize.js';
+import { notFound } from '../access/authorize.js';
 import { iso, isoOrNull } from '../access/views.js';
 import type { HubDeps } from '../app/deps.js';
 import { systemAudit, userAudit } from '../audit/record-audit.js';
 import { auditSyncRequested } from '../audit/sync-audit.js';
 import type { AuditContext } from '../audit/types.js';
+import { loadIntegration } from '../integrations/load-integration.js';
 import type { SyncRunsTable } from '../store/tables.js';
 import { syncRunJob } from './jobs.js';
 import {
@@ -97,28 +98,6 @@ export async function requestSync(
   });
 }
 
-async function integrationFor(
-  deps: Deps,
-  actor: Actor,
-  integrationId: string,
-  action: 'integrations.read' | 'integrations.sync',
-) {
-  const integration = await deps.db
-    .selectFrom('hub_integrations')
-    .select(['id', 'tenant_id', 'project_id', 'enabled'])
-    .where('tenant_id', '=', actor.tenantId)
-    .where('id', '=', integrationId)
-    .executeTakeFirst();
-  if (!integration) throw notFound('integration', integrationId);
-  try {
-    await requireProjectAction(deps.db, actor, integration.project_id, action);
-  } catch (error) {
-    if ((error as { code?: string }).code === 'not_found') throw notFound('integration', integrationId);
-    throw error;
-  }
-  return integration;
-}
-
 export async function startSync(
   deps: Deps,
   actor: Actor,
@@ -126,7 +105,7 @@ export async function startSync(
   mode: SyncMode,
   requestId?: string,
 ) {
-  const integration = await integrationFor(deps, actor, integrationId, 'integrations.sync');
+  const integration = await loadIntegration(deps.db, actor, integrationId, 'integrations.sync');
   return requestSync(deps, integration, mode, actor.userId, userAudit(actor, requestId));
 }
 
@@ -136,7 +115,7 @@ export async function listSyncRuns(
   integrationId: string,
   page: { limit: number; before?: string | undefined },
 ): Promise<SyncRunView[]> {
-  await integrationFor(deps, actor, integrationId, 'integrations.read');
+  await loadIntegration(deps.db, actor, integrationId, 'integrations.read');
   let query = deps.db
     .selectFrom('hub_sync_runs')
     .selectAll()
@@ -163,8 +142,8 @@ export async function getSyncRun(deps: Deps, actor: Actor, runId: string): Promi
     .where('id', '=', runId)
     .executeTakeFirst();
   if (!row) throw notFound('sync run', runId);
-  await integrationFor(deps, actor, row.integration_id, 'integrations.read').catch(() => {
-    throw notFound('sync run', runId);
+  await loadIntegration(deps.db, actor, row.integration_id, 'integrations.read').catch((error: unknown) => {
+    throw (error as { code?: string }).code === 'not_found' ? notFound('sync run', runId) : error;
   });
   return syncRunView(row);
 }

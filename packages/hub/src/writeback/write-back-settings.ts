@@ -1,36 +1,11 @@
-import { AppError } from '@calmhub/platform';
 import type { Actor } from '../access/actor.js';
-import { notFound, requireProjectAction } from '../access/authorize.js';
-import type { ProjectAction } from '../access/permissions.js';
 import type { HubDeps } from '../app/deps.js';
-import type { IntegrationsTable } from '../store/tables.js';
+import { loadIntegration } from '../integrations/load-integration.js';
 import { WRITE_BACK_ACTIONS, WRITE_BACK_TARGETS } from './actions.js';
 import type { WriteBackSettingsBody, WriteBackSettingsView } from './schemas.js';
 import { switchesOf } from './store.js';
 
 type Deps = Pick<HubDeps, 'db' | 'clock'>;
-
-async function loadIntegration(
-  deps: Deps,
-  actor: Actor,
-  id: string,
-  action: ProjectAction,
-): Promise<IntegrationsTable> {
-  const row = await deps.db
-    .selectFrom('hub_integrations')
-    .selectAll()
-    .where('tenant_id', '=', actor.tenantId)
-    .where('id', '=', id)
-    .executeTakeFirst();
-  if (!row) throw notFound('integration', id);
-  try {
-    await requireProjectAction(deps.db, actor, row.project_id, action);
-  } catch (error) {
-    if (error instanceof AppError && error.code === 'not_found') throw notFound('integration', id);
-    throw error;
-  }
-  return row;
-}
 
 async function view(deps: Deps, integrationId: string): Promise<WriteBackSettingsView> {
   const on = await switchesOf(deps.db, integrationId);
@@ -47,7 +22,7 @@ export async function getWriteBackSettings(
   actor: Actor,
   integrationId: string,
 ): Promise<WriteBackSettingsView> {
-  const integration = await loadIntegration(deps, actor, integrationId, 'integrations.read');
+  const integration = await loadIntegration(deps.db, actor, integrationId, 'integrations.read');
   return view(deps, integration.id);
 }
 
@@ -58,7 +33,7 @@ export async function updateWriteBackSettings(
   integrationId: string,
   input: WriteBackSettingsBody,
 ): Promise<WriteBackSettingsView> {
-  const integration = await loadIntegration(deps, actor, integrationId, 'integrations.manage');
+  const integration = await loadIntegration(deps.db, actor, integrationId, 'integrations.manage');
   const changes = Object.entries({ ...input.targets, ...input.actions }).filter(
     (entry): entry is [string, boolean] => typeof entry[1] === 'boolean',
   );
