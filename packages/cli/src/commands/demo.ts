@@ -60,10 +60,52 @@ export async function linkDemoProject(
   );
   const calmProject = picker.items.find((p) => p.name === DEMO_CALM_PROJECT) ?? picker.items[0];
   if (!calmProject) return {};
-  const created = await api.post<{ webhook: { url: string } | null }>(integrations, {
-    name: 'Cloud ALM',
-    credentialId: credential.id,
-    calmProjectId: calmProject.id,
-  });
+  const created = await api.post<{ id: string; webhook: { url: string; path: string } | null }>(
+    integrations,
+    {
+      name: 'Cloud ALM',
+      credentialId: credential.id,
+      calmProjectId: calmProject.id,
+    },
+  );
+  await api.post(`/api/v1/integrations/${created.id}/sync`, { mode: 'full' });
+  if (created.webhook) await configurePush(sandbox, hubUrl, created.webhook.path, calmProject.id);
   return created.webhook ? { webhookUrl: created.webhook.url } : {};
+}
+
+/**
+ * The sandbox's External API Management set up as the seed's "Webhook Configuration" describes
+ * (destination → webhook with the path → Feature subscription → project opt-in), so lifecycle
+ * buttons on the sandbox's page reach the hub. Done through the sandbox's admin API, as a person
+ * would in Cloud ALM and BTP; the hub itself never calls it.
+ */
+async function configurePush(
+  sandbox: Sandbox,
+  hubUrl: string,
+  path: string,
+  calmProjectId: string,
+): Promise<void> {
+  const admin = createApiClient(`${sandbox.url}/admin`, sandbox.adminToken);
+  await admin.post('/eam/destinations', {
+    Name: 'calmhub',
+    Type: 'HTTP',
+    URL: hubUrl,
+    ProxyType: 'Internet',
+    Authentication: 'NoAuthentication',
+  });
+  const webhook = await admin.post<{ id: string }>('/eam/webhooks', {
+    name: 'calmhub',
+    destinationName: 'calmhub',
+    path,
+  });
+  const subscription = await admin.post<{ id: string }>('/eam/subscriptions', {
+    name: 'calmhub features',
+    type: 'EXTERNAL',
+    resourceType: 'FEATURE',
+    webhookId: webhook.id,
+  });
+  await admin.post(`/projects/${calmProjectId}/subscriptions`, {
+    itemType: 'FEATURE',
+    subscriptionId: subscription.id,
+  });
 }

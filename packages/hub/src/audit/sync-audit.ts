@@ -22,12 +22,16 @@ async function runObject(db: Kysely<HubTables>, run: SyncRunsTable) {
   };
 }
 
-/** A sync run was queued: by a user over the API, or by the schedule. Call in the run's transaction. */
+/**
+ * A sync run was queued by a user over the API. Call in the run's transaction. The reconcile's own
+ * runs (every minute per integration) are audited only when they change something, see below.
+ */
 export async function auditSyncRequested(
   db: Kysely<HubTables>,
   run: SyncRunsTable,
   by: AuditContext,
 ): Promise<void> {
+  if (run.requested_by === 'schedule') return;
   await recordAudit(db, {
     ...by,
     ...(await runObject(db, run)),
@@ -44,6 +48,10 @@ export async function auditSyncFinished(
   run: SyncRunsTable,
   end: { state: 'succeeded' | 'failed'; counts: unknown; error: string | null; at: number },
 ): Promise<void> {
+  const counts = (end.counts ?? {}) as Record<string, number>;
+  const changed = ['created', 'updated', 'obsolete', 'transitions'].some((key) => (counts[key] ?? 0) > 0);
+  // A scheduled delta that found nothing changed nothing: no entry, or the log fills with noise.
+  if (run.requested_by === 'schedule' && end.state === 'succeeded' && !changed) return;
   await recordAudit(db, {
     ...SYNC_JOB_AUDIT,
     ...(await runObject(db, run)),
