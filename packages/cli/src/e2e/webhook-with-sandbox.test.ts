@@ -220,6 +220,7 @@ describe.each(testEngines)('Cloud ALM webhooks into the hub, end to end (%s)', (
       'action.guard_failed',
       'component.attached',
       'promotion.requested',
+      'writeback.written',
     ]) {
       expect(kinds, kind).toContain(kind);
     }

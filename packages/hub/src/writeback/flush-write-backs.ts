@@ -1,5 +1,6 @@
 import { RetryJobError } from '@calmhub/platform';
 import type { HubDeps } from '../app/deps.js';
+import { inTransaction, integrationAudit, recordAudit, systemAudit } from '../audit/record-audit.js';
 import type { CloudAlmClient } from '../connectors/cloud-alm/client.js';
 import { RemoteCallError } from '../connectors/remote-call-error.js';
 import { resolveCredentialForProject } from '../credentials/credentials.js';
@@ -33,11 +34,7 @@ export async function flushWriteBacks(deps: FlushDeps, target: WriteBackTarget):
     client = await clientFor(deps, target.integrationId);
   } catch (error) {
     const message = `The integration's credential cannot be used: ${(error as Error).message}`;
-    await updateRows(deps.db, ids(rows), {
-      state: 'failed',
-      last_error: message,
-      updated_at: deps.clock.now(),
-    });
+    await markFailed(deps, rows, message);
     return;
   }
   try {
@@ -50,7 +47,7 @@ export async function flushWriteBacks(deps: FlushDeps, target: WriteBackTarget):
     const open = (await pendingRows(deps.db, batchKey)).filter((row) => rows.some((r) => r.id === row.id));
     const now = deps.clock.now();
     if (!error.retryable) {
-      await updateRows(deps.db, ids(open), { state: 'failed', last_error: error.message, updated_at: now });
+      await markFailed(deps, open, error.message);
       deps.logger.warn({ batchKey, err: error }, 'write-back to Cloud ALM failed');
       return;
     }
@@ -78,14 +75,58 @@ async function clientFor(deps: FlushDeps, integrationId: string): Promise<CloudA
   return deps.connectors.cloudAlm(credential, integration.host_url);
 }
 
+/** Every write-back that lands or fails for good is in the audit log, with the row's change. */
+async function auditRows(
+  deps: FlushDeps,
+  trx: Parameters<typeof recordAudit>[0],
+  rows: WriteBacksTable[],
+  kind: 'writeback.written' | 'writeback.failed',
+  error: string | null,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const integration = await trx
+    .selectFrom('hub_integrations')
+    .select(['id', 'name'])
+    .where('id', '=', (rows[0] as WriteBacksTable).integration_id)
+    .executeTakeFirst();
+  for (const row of rows) {
+    await recordAudit(trx, {
+      ...(integration ? integrationAudit(integration) : systemAudit('writeback', 'write-back')),
+      tenantId: row.tenant_id,
+      projectId: row.project_id,
+      occurredAt: deps.clock.now(),
+      kind,
+      object: { kind: 'writeback', id: row.id, label: `${row.target_kind} ${row.action}` },
+      before: { state: row.state },
+      after: {
+        state: kind === 'writeback.written' ? 'written' : 'failed',
+        target: row.target_calm_id,
+        marker: row.marker,
+        error,
+      },
+      role: null,
+    });
+  }
+}
+
+async function markFailed(deps: FlushDeps, rows: WriteBacksTable[], message: string): Promise<void> {
+  await inTransaction(deps.db, async (trx) => {
+    await updateRows(trx, ids(rows), { state: 'failed', last_error: message, updated_at: deps.clock.now() });
+    await auditRows(deps, trx, rows, 'writeback.failed', message);
+  });
+}
+
 async function markWritten(deps: FlushDeps, rows: WriteBacksTable[], remoteId: string | null): Promise<void> {
   const now = deps.clock.now();
-  await updateRows(deps.db, ids(rows), {
-    state: 'written',
-    remote_id: remoteId,
-    last_error: null,
-    written_at: now,
-    updated_at: now,
+  await inTransaction(deps.db, async (trx) => {
+    await updateRows(trx, ids(rows), {
+      state: 'written',
+      remote_id: remoteId,
+      last_error: null,
+      written_at: now,
+      updated_at: now,
+    });
+    await auditRows(deps, trx, rows, 'writeback.written', null);
   });
 }
 
