@@ -34,6 +34,8 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
 const DRAIN_TIMEOUT_S = Number(process.env.BENCH_DRAIN_TIMEOUT_S ?? 180);
 /** The hub's call budget towards Cloud ALM (default of the product: 50/s); processing needs one call per event. */
 const CALM_RPS = Number(process.env.BENCH_CALM_RPS ?? 1000);
+/** Diagnosis: the integration disabled, so deliveries are stored as `ignored` and nothing is enqueued. */
+const INGEST_ONLY = process.env.BENCH_INGEST_ONLY === '1';
 
 async function json<T = unknown>(
   url: string,
@@ -59,6 +61,7 @@ function spawnUntil(
   args: string[],
   env: Record<string, string>,
   pattern: RegExp,
+  timeoutSeconds: number,
 ): { child: ChildProcess; match: Promise<RegExpExecArray> } {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
@@ -68,6 +71,12 @@ function spawnUntil(
   const match = new Promise<RegExpExecArray>((resolve, reject) => {
     let out = '';
     let found = false;
+    // Bounded: a child that never says what we wait for is stopped.
+    const timer = setTimeout(() => {
+      if (found) return;
+      reject(new Error(`${args.at(-1)}: no answer within ${timeoutSeconds} s`));
+      child.kill('SIGTERM');
+    }, timeoutSeconds * 1000);
     child.stdout?.on('data', (chunk: Buffer) => {
       if (process.env.BENCH_HUB_LOG) process.stderr.write(chunk);
       if (found) return;
@@ -75,11 +84,13 @@ function spawnUntil(
       const m = pattern.exec(out);
       if (m) {
         found = true;
+        clearTimeout(timer);
         out = '';
         resolve(m);
       }
     });
     child.on('exit', (code) => {
+      clearTimeout(timer);
       if (!found) reject(new Error(`${args.at(-1)} exited ${code}: ${out.slice(-500)}`));
     });
   });
@@ -104,6 +115,7 @@ async function load(url: string, label: string, featureIds: string[]): Promise<L
     [...tsxArgs, here('./load.ts')],
     { BENCH_LOAD: JSON.stringify(settings) },
     /^(\{"requestsPerSecond".*\})$/m,
+    2 * (WARMUP_S + DURATION_S) + 60,
   );
   return JSON.parse((await match)[1] as string) as LoadResult;
 }
@@ -134,7 +146,7 @@ try {
   if (features.length === 0) throw new Error('The demo Finance project has no features');
 
   // The baseline server, its own process.
-  const raw = spawnUntil([...tsxArgs, here('./raw-server.ts')], {}, /"url":"(http:\/\/[^"]+)"/);
+  const raw = spawnUntil([...tsxArgs, here('./raw-server.ts')], {}, /"url":"(http:\/\/[^"]+)"/, 60);
   const rawUrl = (await raw.match)[1] as string;
 
   // The hub, its own process: the built CLI as users run it, the sources through tsx otherwise.
@@ -145,12 +157,14 @@ try {
   const hubSpawn = spawnUntil(
     [...hubNodeArgs, ...hubArgs, 'serve', '--port', '0', '--data-dir', dataDir],
     {
-      CALMHUB_LOG_LEVEL: process.env.BENCH_HUB_LOG_LEVEL ?? 'info',
+      // The listening line (info) gives the hub's URL; info is also the product's default level.
+      CALMHUB_LOG_LEVEL: 'info',
       CALMHUB_SYNC_DELTA_INTERVAL_MS: '86400000',
       CALMHUB_SYNC_SWEEP_INTERVAL_MS: '86400000',
       CALMHUB_CALM_REQUESTS_PER_SECOND: String(CALM_RPS),
     },
     /"url":"(http:\/\/[^"]+)".*calmhub hub listening/,
+    120,
   );
   const hubUrl = (await hubSpawn.match)[1] as string;
   const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
@@ -173,6 +187,7 @@ try {
     credentialId: credential.id,
     calmProjectId: DEMO_PROJECT_ID,
   });
+  if (INGEST_ONLY) await hub('PATCH', `/api/v1/integrations/${integration.id}`, { enabled: false });
   const webhook = await hub<{ path: string; url: string }>(
     'GET',
     `/api/v1/integrations/${integration.id}/webhook`,
@@ -230,7 +245,7 @@ try {
       `${rawResult.requestsPerSecond.toFixed(0)} req/s, p50 ${ms(rawResult.latency.p50)}, p99 ${ms(rawResult.latency.p99)}, max ${ms(rawResult.latency.max)} (${codes(rawResult)})`,
     ],
     [
-      'hub webhook (SQLite, worker on)',
+      INGEST_ONLY ? 'hub webhook (SQLite, integration off)' : 'hub webhook (SQLite, worker on)',
       `${hubResult.requestsPerSecond.toFixed(0)} req/s, p50 ${ms(hubResult.latency.p50)}, p99 ${ms(hubResult.latency.p99)}, max ${ms(hubResult.latency.max)} (${codes(hubResult)})`,
     ],
     [
@@ -243,7 +258,7 @@ try {
     ],
     [
       'acknowledged in inbox',
-      `${acknowledgedIds.length - missing} / ${acknowledgedIds.length} acknowledged (202) deliveries stored, ${rows.length} rows in the inbox: ${missing === 0 ? 'OK' : `FAILED, ${missing} missing`}`,
+      `${acknowledgedIds.length - missing} / ${acknowledgedIds.length} acknowledged (202) deliveries stored: ${missing === 0 ? 'OK' : `FAILED, ${missing} missing`} (${rows.length} rows; the extra ones were in flight when autocannon stopped)`,
     ],
     [
       'processing lag (received -> processed)',

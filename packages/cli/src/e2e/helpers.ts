@@ -21,6 +21,7 @@ export async function calmApi(sandbox: Sandbox) {
     }).toString(),
   });
   const { access_token } = (await tokenResponse.body.json()) as { access_token: string };
+  // biome-ignore lint/suspicious/noExplicitAny: JSON answers, narrowed by each caller
   return async <T = any>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await request(`${key.endpoints.Api}${path}`, {
       method: method as 'GET',
@@ -37,6 +38,7 @@ export async function calmApi(sandbox: Sandbox) {
 }
 
 /** The sandbox's admin API: test set-up only, never called by the hub. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers, narrowed by each caller
 export async function sandboxAdmin<T = any>(
   sandbox: Sandbox,
   method: string,
@@ -91,6 +93,7 @@ export async function listeningUrl(run: CliRun, timeoutMs = 30_000): Promise<str
   throw new Error(`no listening line: ${run.stdout()}`);
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers, narrowed by each caller
 export interface HubAnswer<T = any> {
   status: number;
   body: T;
@@ -98,6 +101,7 @@ export interface HubAnswer<T = any> {
 }
 
 /** One call to a hub's API with a bearer token. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers, narrowed by each caller
 export async function hubCall<T = any>(
   url: string,
   token: string,

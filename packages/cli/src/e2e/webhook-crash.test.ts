@@ -12,6 +12,7 @@ import {
   type CliRun,
   calmApi,
   FINANCE,
+  type HubAnswer,
   hubCall,
   linkAndSync,
   listeningUrl,
@@ -20,9 +21,9 @@ import {
 } from './helpers.js';
 
 type HubDb = Hub['deps']['db'];
-interface JobsTables {
+type JobsTables = {
   calmhub_jobs: { id: number; name: string; state: string; last_error: string | null };
-}
+};
 
 const EVENTS = 1000;
 const BATCH = 50;
@@ -79,6 +80,11 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   }
 }
 
+interface AuditPage {
+  items: Array<{ kind: string; object: { kind: string; id: string } }>;
+  nextBefore: number | null;
+}
+
 const engines = testDatabaseUrl ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
 
 describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged events', () => {
@@ -133,13 +139,9 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
       };
 
       // First life: link and sync over the API.
-      const mark = (what: string) => console.info(`[${engine}] +${Date.now() - started} ms ${what}`);
-      mark('sandbox');
       let hub = await startHub();
-      mark('hub up');
       const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
       const integrationId = await linkAndSync(hub.url, token, sandbox);
-      mark('linked and synced');
       const webhook = await hubCall(hub.url, token, 'GET', `/api/v1/integrations/${integrationId}/webhook`);
       expect(webhook.status, webhook.text).toBe(200);
       const webhookPath = `/${webhook.body.path as string}`;
@@ -247,9 +249,7 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
       expect(pendingAtKill).toBeGreaterThan(0);
 
       // Second life on the same data directory (and database).
-      mark('before restart');
       hub = await startHub();
-      mark('restarted');
       const restartedAt = Date.now();
       await until('no delivery left in state received', 60_000, async () => {
         const open = await hubCall(
@@ -280,7 +280,6 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
         .execute();
       expect(dead).toEqual([]);
 
-      mark('drained');
       // 1. None lost: every acknowledged delivery is in the inbox, processed or ignored; nothing else is.
       const inbox = await db
         .selectFrom('hub_webhook_inbox')
@@ -301,10 +300,7 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
       const outcomes = new Map<string, string[]>();
       let before: number | null = null;
       do {
-        const page = await hubCall<{
-          items: Array<{ kind: string; object: { kind: string; id: string } }>;
-          nextBefore: number | null;
-        }>(
+        const page: HubAnswer<AuditPage> = await hubCall<AuditPage>(
           hub.url,
           token,
           'GET',
@@ -372,7 +368,6 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
         moves.filter((m) => m.to === 'IN_REALIZATION').reduce((n, m) => n + storiesOf(m.uuid).length, 0),
       );
 
-      mark('audit checked');
       // 5. In Cloud ALM: each write-back comment exactly once, found by its marker.
       const writeBacks = await db
         .selectFrom('hub_writebacks')

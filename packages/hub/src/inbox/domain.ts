@@ -10,6 +10,7 @@ export const inboxDomain: HubDomain = {
   routes: registerInboxRoutes,
   jobs: (deps) => ({
     [PROCESS_DELIVERY]: (payload: { deliveryId: string }) => processDelivery(deps, payload.deliveryId),
-    [TRANSITION_RECORDED]: (payload: { transitionId: number }) => actOnTransition(deps, payload.transitionId),
+    [TRANSITION_RECORDED]: (payload: { transitionId: number }, context) =>
+      actOnTransition(deps, payload.transitionId, context),
   }),
 };

@@ -71,7 +71,14 @@ export async function listDeliveries(
       .select('received_at')
       .where('id', '=', filter.before)
       .executeTakeFirst();
-    if (before) query = query.where('received_at', '<', before.received_at);
+    // Ties on the millisecond are broken by id, the second sort key, so a burst loses no row.
+    if (before)
+      query = query.where((eb) =>
+        eb.or([
+          eb('received_at', '<', before.received_at),
+          eb.and([eb('received_at', '=', before.received_at), eb('id', '<', filter.before as string)]),
+        ]),
+      );
   }
   return (await query.execute()).map(view);
 }

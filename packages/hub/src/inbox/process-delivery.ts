@@ -23,6 +23,8 @@ async function finish(
       .updateTable('hub_webhook_inbox')
       .set({ state, reason, processed_at: now })
       .where('id', '=', id)
+      // Only the first to finish it: a second run of the same job changes and audits nothing.
+      .where('state', '=', 'received')
       .returning(['tenant_id', 'project_id', 'integration_id', 'event_type', 'resource_id'])
       .executeTakeFirst();
     if (!delivery) return;
@@ -102,6 +104,7 @@ export async function processDelivery(deps: Deps, deliveryId: string): Promise<v
       await deps.db.transaction().execute(async (trx) => {
         const result = await applyFeatures(trx, deps.queue, scope, [feature], 'webhook', now);
         await finish(deps, deliveryId, 'processed', describe(result), trx);
+        await settleEarlier(deps, trx, delivery, now);
       });
       return;
     }
@@ -127,11 +130,38 @@ export async function processDelivery(deps: Deps, deliveryId: string): Promise<v
         .where('calm_id', '=', task.id)
         .execute();
       await finish(deps, deliveryId, 'processed', describe(result), trx);
+      await settleEarlier(deps, trx, delivery, now);
     });
   } catch (error) {
     if (!(error instanceof RemoteCallError)) throw error;
     if (error.retryable) throw new RetryJobError(`delivery ${deliveryId}: ${error.message}`, error.retryAt);
     await finish(deps, deliveryId, 'failed', error.message);
+  }
+}
+
+/**
+ * One read of the item settles every delivery about it that was received before the read began:
+ * their content is not trusted anyway, Cloud ALM's state is. Under a burst about a few items this
+ * turns thousands of reads into a few; each settled delivery is marked processed (and audited).
+ */
+async function settleEarlier(
+  deps: Deps,
+  trx: Pick<Deps, 'db'>['db'],
+  delivery: WebhookInboxTable,
+  readStartedAt: number,
+): Promise<void> {
+  if (!delivery.resource_id) return;
+  const others = await trx
+    .selectFrom('hub_webhook_inbox')
+    .select('id')
+    .where('integration_id', '=', delivery.integration_id)
+    .where('resource_id', '=', delivery.resource_id)
+    .where('state', '=', 'received')
+    .where('id', '!=', delivery.id)
+    .where('received_at', '<=', readStartedAt)
+    .execute();
+  for (const other of others) {
+    await finish(deps, other.id, 'processed', `Covered by the read for delivery ${delivery.id}`, trx);
   }
 }
 

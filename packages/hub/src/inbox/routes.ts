@@ -52,6 +52,9 @@ function registerWebhookEndpoint(app: HttpApp, deps: HubDeps): void {
       {
         config: { action: 'public' },
         bodyLimit: WEBHOOK_BODY_LIMIT,
+        // Every delivery is recorded in the inbox (and its processing in the audit log); two access
+        // log lines per delivery would cost more than the delivery itself under a burst.
+        logLevel: 'warn',
         schema: {
           tags: ['webhook'],
           summary: "Cloud ALM's push: stored durably, then processed (the path of ReleaseOwl's integration)",

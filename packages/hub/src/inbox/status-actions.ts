@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RetryJobError, writeJson } from '@calmhub/platform';
+import { type JobContext, RetryJobError, writeJson } from '@calmhub/platform';
 import type { Kysely } from 'kysely';
 import type { HubDeps } from '../app/deps.js';
 import { integrationAudit, recordAudit } from '../audit/record-audit.js';
@@ -173,10 +173,14 @@ const STAGE_NAMES: Record<string, string> = { test: 'Quality', production: 'Prod
 /**
  * Acts on one recorded transition, whichever path recorded it (webhook, delta, sweep): the
  * integration's status → action map says what to do. Runs as a job deduplicated per transition,
- * and its writes are idempotent (guard and promotion rows are unique per transition), so it acts
- * once even when retried.
+ * and its writes are idempotent (guard and promotion rows are unique per transition; the plain echo
+ * commits with the job's step memo), so it acts once even when retried after a crash.
  */
-export async function actOnTransition(deps: Deps, transitionId: number): Promise<void> {
+export async function actOnTransition(
+  deps: Deps,
+  transitionId: number,
+  job?: Pick<JobContext, 'transactionalStep'>,
+): Promise<void> {
   const transition = await deps.db
     .selectFrom('hub_status_transitions')
     .selectAll()
@@ -306,7 +310,9 @@ export async function actOnTransition(deps: Deps, transitionId: number): Promise
     .where('feature_calm_uuid', '=', transition.calm_id)
     .where('obsolete', '=', 0)
     .execute();
-  await deps.db.transaction().execute(async (trx) => {
+  // Nothing unique marks the echo as done: it commits with the job's step memo, so a job re-run
+  // after a crash between this commit and the job's completion does not echo twice.
+  const echo = async (trx: Kysely<HubTables>) => {
     await audit(
       trx,
       'transition.recorded',
@@ -321,5 +327,7 @@ export async function actOnTransition(deps: Deps, transitionId: number): Promise
         text: `calmhub: feature status ${transition.from_status ?? '-'} → ${transition.to_status} seen (${transition.source}); no action configured.`,
       });
     }
-  });
+  };
+  if (job) await job.transactionalStep('echo', (trx) => echo(trx as unknown as Kysely<HubTables>));
+  else await deps.db.transaction().execute(echo);
 }

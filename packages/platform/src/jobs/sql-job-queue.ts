@@ -65,9 +65,18 @@ export abstract class SqlJobQueue implements JobQueue {
    * sleep a whole poll interval. (PostgreSQL also notifies other processes on commit.)
    */
   protected notifyAfterCommit(): void {
+    // One pair of wake-ups in flight at a time: a burst of enqueues wakes idle workers once, not
+    // once per job (each wake-up costs a claim query).
+    if (this.afterCommitPending) return;
+    this.afterCommitPending = true;
     setImmediate(() => this.notifyLocal());
-    setTimeout(() => this.notifyLocal(), 25).unref();
+    setTimeout(() => {
+      this.afterCommitPending = false;
+      this.notifyLocal();
+    }, 25).unref();
   }
+
+  private afterCommitPending = false;
 
   onWake(listener: () => void): () => void {
     this.wake.on('wake', listener);
