@@ -18,4 +18,5 @@ export { type Connectors, createHttpConnectors } from './connectors/connectors.j
 export type { ResolvedCredential } from './connectors/credential.js';
 export { RemoteCallError } from './connectors/remote-call-error.js';
 export { hubMigrationSets, hubMigrations } from './store/migrations.js';
+export { PHASES as SYNC_PHASES, type SyncMode, type SyncPhase } from './sync/sync-progress.js';
 export { HUB_VERSION } from './version.js';

@@ -1,3 +1,4 @@
+import { SYNC_PHASES, type SyncMode } from '@calmhub/hub';
 import cliProgress from 'cli-progress';
 import type { ApiClient } from '../client/api-client.js';
 import { clientFlagsHelp, required, runClient } from '../client/client-command.js';
@@ -26,33 +27,9 @@ interface SyncRun {
   endedAt: string | null;
 }
 
-const PHASES: Record<string, string[]> = {
-  full: [
-    'code_lists',
-    'features',
-    'stories',
-    'assignments',
-    'transport_refs',
-    'transports',
-    'finalize',
-    'done',
-  ],
-  delta: [
-    'features',
-    'stories',
-    'assignments',
-    'transport_refs',
-    'transports',
-    'missing_transports',
-    'finalize',
-    'done',
-  ],
-  sweep: ['features', 'stories', 'finalize', 'done'],
-};
-
 /** Follows a run until it ends, drawing phase, pages and items on a progress bar (stderr, TTY only). */
 async function follow(api: ApiClient, run: SyncRun, showBar: boolean, intervalMs = 200): Promise<SyncRun> {
-  const phases = PHASES[run.mode] ?? PHASES.full ?? [];
+  const phases: string[] = SYNC_PHASES[run.mode as SyncMode] ?? SYNC_PHASES.full;
   const bar = showBar
     ? new cliProgress.SingleBar(
         {

@@ -1,52 +1,8 @@
 import { startTestHub, type TestHub } from '@calmhub/hub/testing';
 import { testEngines } from '@calmhub/platform/testing';
 import { type Sandbox, startSandbox } from '@calmhub/sandbox';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const FINANCE = '17a825f9-b4b5-4685-8396-59d5c80dc15c';
-
-/** A Cloud ALM client written out in full, to learn what the tenant holds without trusting the hub. */
-async function calmApi(sandbox: Sandbox) {
-  const key = sandbox.serviceKey;
-  const tokenResponse = await request(`${key.uaa.url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: key.uaa.clientid,
-      client_secret: key.uaa.clientsecret,
-    }).toString(),
-  });
-  const { access_token } = (await tokenResponse.body.json()) as { access_token: string };
-  return async <T = any>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await request(`${key.endpoints.Api}${path}`, {
-      method: method as 'GET',
-      headers: {
-        authorization: `Bearer ${access_token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.body.text();
-    if (response.statusCode >= 300) throw new Error(`${method} ${path}: ${response.statusCode} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
-}
-
-async function admin<T = any>(sandbox: Sandbox, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await request(`${sandbox.url}/admin${path}`, {
-    method: method as 'GET',
-    headers: {
-      authorization: `Bearer ${sandbox.adminToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.body.text();
-  if (response.statusCode >= 300) throw new Error(`${method} ${path}: ${response.statusCode} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+import { sandboxAdmin as admin, calmApi, FINANCE } from './helpers.js';
 
 /** Links a fresh hub project to the sandbox's Finance project, over the hub's API. */
 async function linkHub(hub: TestHub, sandbox: Sandbox): Promise<string> {

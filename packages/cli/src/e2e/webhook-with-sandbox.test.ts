@@ -1,28 +1,8 @@
 import { startTestHub, type TestHub, waitForIdle } from '@calmhub/hub/testing';
 import { testEngines } from '@calmhub/platform/testing';
 import { type Sandbox, startSandbox } from '@calmhub/sandbox';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const FINANCE = '17a825f9-b4b5-4685-8396-59d5c80dc15c';
-
-type Json = Record<string, unknown> & { [key: string]: any };
-
-async function http(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: unknown,
-): Promise<Json> {
-  const response = await request(url, {
-    method: method as 'GET',
-    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.body.text();
-  if (response.statusCode >= 300) throw new Error(`${method} ${url}: ${response.statusCode} ${text}`);
-  return (text ? JSON.parse(text) : {}) as Json;
-}
+import { calmApi, FINANCE, sandboxAdmin } from './helpers.js';
 
 async function until<T>(
   what: string,
@@ -49,18 +29,13 @@ describe.each(testEngines)('Cloud ALM webhooks into the hub, end to end (%s)', (
   let token: string;
   let integrationId: string;
   let subscriptionId: string;
-  let calmToken: string;
-  const admin = (method: string, path: string, body?: unknown) =>
-    http(`${sandbox.url}/admin${path}`, method, { authorization: `Bearer ${sandbox.adminToken}` }, body);
-  const calm = (method: string, path: string, body?: unknown) =>
-    http(
-      `${sandbox.serviceKey.endpoints.Api}${path}`,
-      method,
-      { authorization: `Bearer ${calmToken}` },
-      body,
-    );
-  const api = (method: string, path: string, body?: unknown) =>
-    http(`${hub.url}${path}`, method, { authorization: `Bearer ${token}` }, body);
+  let calm: Awaited<ReturnType<typeof calmApi>>;
+  const admin = (method: string, path: string, body?: unknown) => sandboxAdmin(sandbox, method, path, body);
+  const api = async (method: string, path: string, body?: unknown) => {
+    const answer = await hub.call(method, path, { token, body });
+    if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${answer.text}`);
+    return answer.body;
+  };
   const commentsOf = async (taskId: string) =>
     (
       (await calm('GET', `/calm-tasks/v1/tasks/${taskId}/comments`)) as unknown as Array<{ text: string }>
@@ -80,16 +55,7 @@ describe.each(testEngines)('Cloud ALM webhooks into the hub, end to end (%s)', (
   beforeAll(async () => {
     sandbox = await startSandbox({ port: 0, memory: true, seed: 'demo', logLevel: 'silent' });
     const key = sandbox.serviceKey;
-    const form = await request(`${key.uaa.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: key.uaa.clientid,
-        client_secret: key.uaa.clientsecret,
-      }).toString(),
-    });
-    calmToken = ((await form.body.json()) as { access_token: string }).access_token;
+    calm = await calmApi(sandbox);
 
     hub = await startTestHub({ engine, config: { syncDeltaIntervalMs: 2000 } });
     token = hub.adminToken;
