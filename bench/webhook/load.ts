@@ -17,6 +17,8 @@ export interface LoadSettings {
   /** Makes webhook-id and modifiedAt unique across runs. */
   runTag: string;
   idsFile: string;
+  /** Requests per second over all connections (autocannon `overallRate`); saturation when absent. */
+  overallRate?: number;
 }
 
 export interface LoadResult {
@@ -65,6 +67,7 @@ function run(seconds: number, latencies: number[] | undefined): Promise<autocann
     pipelining: settings.pipelining,
     duration: seconds,
     timeout: 10,
+    ...(settings.overallRate ? { overallRate: settings.overallRate } : {}),
     requests: [
       {
         method: 'POST',

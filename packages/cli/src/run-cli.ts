@@ -6,7 +6,16 @@ import { credentialsCommand } from './commands/credentials.js';
 import { integrationsCommand } from './commands/integrations.js';
 import { mappingCommand } from './commands/mapping.js';
 import { migrateCommand } from './commands/migrate.js';
+import { pipelinesCommand } from './commands/pipelines.js';
 import { projectsCommand } from './commands/projects.js';
+import {
+  abortCommand,
+  approveCommand,
+  promoteCommand,
+  retryCommand,
+  rollbackCommand,
+  runsCommand,
+} from './commands/runs.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { serveCommand } from './commands/serve.js';
 import { storiesCommand } from './commands/stories.js';
@@ -29,9 +38,16 @@ const COMMANDS: Command[] = [
   integrationsCommand,
   storiesCommand,
   componentsCommand,
+  pipelinesCommand,
   syncCommand,
   webhookUrlCommand,
   inboxCommand,
+  promoteCommand,
+  runsCommand,
+  approveCommand,
+  retryCommand,
+  abortCommand,
+  rollbackCommand,
   auditCommand,
   sandboxCommand,
   mappingCommand,

@@ -196,8 +196,60 @@ function printStory(io: Io, story: Story): void {
   printTable(indented(io, '  '), story.components, componentColumns);
 }
 
+interface Dependency {
+  storyId: string;
+  displayId: string | null;
+  title: string;
+  status: string;
+  open: boolean;
+  source: 'hub' | 'calm';
+}
+
+const dependencyColumns: Column<Dependency>[] = [
+  ['depends on', (d) => d.displayId ?? d.storyId],
+  ['title', (d) => d.title],
+  ['status', (d) => d.status],
+  ['open', (d) => (d.open ? 'yes' : 'no')],
+  ['source', (d) => (d.source === 'calm' ? 'Cloud ALM' : 'hub')],
+];
+
+/** `stories deps <story> [--add S | --remove S]`: a story's dependencies, changed first when asked. */
+async function storyDependencies(
+  api: ApiClient,
+  io: Io,
+  ref: string | undefined,
+  values: { project?: string | undefined; add?: string | undefined; remove?: string | undefined },
+  json: boolean,
+): Promise<number> {
+  if (!ref) throw new UsageError('stories deps needs a story (hub id or Cloud ALM display id)');
+  if (values.add && values.remove) throw new UsageError('give --add or --remove, not both');
+  const story = await findStory(api, ref, values.project);
+  const path = `/api/v1/stories/${story.id}/dependencies`;
+  const other = values.add ?? values.remove;
+  if (other) {
+    const target = await findStory(api, other, values.project);
+    if (values.add) await api.post(path, { dependsOn: target.id });
+    else await api.delete(`${path}/${target.id}`);
+    if (!json)
+      io.stdout.write(
+        `${values.add ? 'added' : 'removed'}: ${story.externalId.id} depends on ${target.externalId.id}\n`,
+      );
+  }
+  const list = await api.get<{ items: Dependency[]; calm: { refreshed: boolean; message: string | null } }>(
+    path,
+  );
+  if (json) printJson(io, list);
+  else {
+    printTable(io, list.items, dependencyColumns);
+    if (!list.calm.refreshed) io.stdout.write(`(Cloud ALM's relations not read: ${list.calm.message})\n`);
+  }
+  return 0;
+}
+
 const flags = {
   project: { type: 'string' },
+  add: { type: 'string' },
+  remove: { type: 'string' },
   'feature-status': { type: 'string' },
   status: { type: 'string' },
   search: { type: 'string' },
@@ -214,9 +266,11 @@ export const storiesCommand: Command = {
     'Usage: calmhub stories [list] --project P [--feature-status S[,S]] [--status S[,S]] [--search T]',
     '                       [--sort feature|displayId|title|status|priority|modifiedAt] [--limit N] [--offset N] [--all]',
     '       calmhub stories show <story> [--project P]',
+    '       calmhub stories deps <story> [--add <story> | --remove <story>] [--project P]',
     '',
     '<story> is the hub id or the Cloud ALM display id (or id). --all includes stories gone from Cloud ALM.',
     'Status codes are Cloud ALM codes, e.g. --status CIPUSOPEN,CIPUSINP --feature-status CIPREQUINP.',
+    'deps lists what a story depends on (with Cloud ALM task relations); --add/--remove change the hub-side ones.',
     '',
     clientFlagsHelp,
   ].join('\n'),
@@ -236,6 +290,7 @@ export const storiesCommand: Command = {
         json ? printJson(io, story) : printStory(io, story);
         return 0;
       }
-      throw new UsageError(`unknown action "${action}" (list, show)`);
+      if (action === 'deps') return storyDependencies(api, io, positionals[1], values, json);
+      throw new UsageError(`unknown action "${action}" (list, show, deps)`);
     }),
 };

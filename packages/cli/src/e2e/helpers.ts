@@ -151,3 +151,49 @@ export async function linkAndSync(url: string, token: string, sandbox: Sandbox):
   }
   throw new Error('sync did not finish');
 }
+
+/**
+ * The seed's "Webhook Configuration" in the sandbox's External API Management: a destination to
+ * the hub, a webhook with the integration's path, a FEATURE subscription and the project's
+ * opt-in. Answers the subscription id. (The admin API is test set-up only.)
+ */
+export async function pushFeaturesTo(sandbox: Sandbox, hubUrl: string, webhookPath: string): Promise<string> {
+  await sandboxAdmin(sandbox, 'POST', '/eam/destinations', {
+    Name: 'calmhub',
+    Type: 'HTTP',
+    URL: hubUrl,
+    ProxyType: 'Internet',
+    Authentication: 'NoAuthentication',
+  });
+  const webhook = await sandboxAdmin(sandbox, 'POST', '/eam/webhooks', {
+    name: 'calmhub',
+    destinationName: 'calmhub',
+    path: webhookPath,
+  });
+  const subscription = await sandboxAdmin(sandbox, 'POST', '/eam/subscriptions', {
+    name: 'calmhub features',
+    type: 'EXTERNAL',
+    resourceType: 'FEATURE',
+    webhookId: webhook.id,
+  });
+  await sandboxAdmin(sandbox, 'POST', `/projects/${FINANCE}/subscriptions`, {
+    itemType: 'FEATURE',
+    subscriptionId: subscription.id,
+  });
+  return subscription.id;
+}
+
+/** Polls `probe` until it answers something truthy. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

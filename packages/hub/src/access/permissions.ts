@@ -36,6 +36,16 @@ export const PROJECT_ACTIONS = [
   'components.manage',
   /** The project's audit log (admins and release managers). */
   'audit.read_project',
+  /** The project's release pipelines and which one a story follows (every member). */
+  'pipelines.read',
+  /** Create, change, import, delete pipelines; set the default; assign a story's pipeline. */
+  'pipelines.manage',
+  /** Promote a story into its next stage (developers, release managers, admins; never viewers). */
+  'runs.promote',
+  /** Decide on an approval task (approvers, release managers, admins; segregation of duties applies). */
+  'runs.approve',
+  /** Retry, abort and roll back runs. */
+  'runs.operate',
 ] as const;
 
 export type TenantAction = (typeof TENANT_ACTIONS)[number];
@@ -44,12 +54,12 @@ export type Action = TenantAction | ProjectAction;
 /** `self`: any authenticated caller, about their own things (profile, own tokens). `public`: no token. */
 export type RouteAction = Action | 'self' | 'public';
 
-const VIEWER: ProjectAction[] = ['project.read', 'credentials.read', 'integrations.read'];
+const VIEWER: ProjectAction[] = ['project.read', 'credentials.read', 'integrations.read', 'pipelines.read'];
 
 export const ROLE_ACTIONS: Record<ProjectRole, readonly ProjectAction[]> = {
   viewer: VIEWER,
-  developer: [...VIEWER, 'stories.edit', 'components.manage', 'integrations.sync'],
-  approver: VIEWER,
+  developer: [...VIEWER, 'stories.edit', 'components.manage', 'integrations.sync', 'runs.promote'],
+  approver: [...VIEWER, 'runs.approve'],
   release_manager: [
     ...VIEWER,
     'credentials.test',
@@ -57,6 +67,10 @@ export const ROLE_ACTIONS: Record<ProjectRole, readonly ProjectAction[]> = {
     'components.manage',
     'integrations.sync',
     'audit.read_project',
+    'pipelines.manage',
+    'runs.promote',
+    'runs.approve',
+    'runs.operate',
   ],
   admin: PROJECT_ACTIONS,
 };

@@ -33,6 +33,23 @@ let calmItems: CalmItems;
 let componentId: string;
 const story = () => ({ id: calmItems.stories.vendor?.id as string });
 const component = () => ({ id: componentId });
+// A pipeline of the project, made in beforeAll.
+let pipelineId: string;
+const pipeline = () => ({ id: pipelineId });
+// A run of the story into the pipeline's second stage, waiting for its approval.
+let runId: string;
+const run = () => ({ id: runId });
+const pipelineBody = () => ({
+  name: `Walk ${Math.random()}`,
+  stages: [
+    { key: 'dev', name: 'Development' },
+    {
+      key: 'test',
+      name: 'Test',
+      tasks: { pre: [{ type: 'approval', name: 'QA', roles: ['release_manager'] }] },
+    },
+  ],
+});
 
 const CASES: Record<string, RouteCase> = {
   'GET /api/v1/me': { isolation: 'scoped' },
@@ -188,6 +205,56 @@ const CASES: Record<string, RouteCase> = {
     body: () => ({ targets: { feature_line: true }, actions: { 'status.changed': true } }),
   },
   'GET /api/v1/stories/:id/writebacks': { isolation: 'hidden', params: story },
+  'GET /api/v1/projects/:id/pipelines': { isolation: 'hidden', params: project },
+  'POST /api/v1/projects/:id/pipelines': { isolation: 'hidden', params: project, body: pipelineBody },
+  'POST /api/v1/projects/:id/pipelines/import': { isolation: 'hidden', params: project, body: pipelineBody },
+  'GET /api/v1/pipelines/:id': { isolation: 'hidden', params: pipeline },
+  'PUT /api/v1/pipelines/:id': { isolation: 'hidden', params: pipeline, body: pipelineBody },
+  'DELETE /api/v1/pipelines/:id': { isolation: 'hidden', params: pipeline },
+  'GET /api/v1/pipelines/:id/versions': { isolation: 'hidden', params: pipeline },
+  'GET /api/v1/pipelines/:id/versions/:version': {
+    isolation: 'hidden',
+    params: () => ({ id: pipelineId, version: '1' }),
+  },
+  'POST /api/v1/pipelines/:id/default': { isolation: 'hidden', params: pipeline },
+  'GET /api/v1/pipelines/:id/export': { isolation: 'hidden', params: pipeline },
+  'GET /api/v1/stories/:id/pipeline': { isolation: 'hidden', params: story },
+  'PUT /api/v1/stories/:id/pipeline': {
+    isolation: 'hidden',
+    params: story,
+    body: () => ({ pipelineId }),
+  },
+  'GET /api/v1/stories/:id/dependencies': { isolation: 'hidden', params: story },
+  'POST /api/v1/stories/:id/dependencies': {
+    isolation: 'hidden',
+    params: story,
+    body: () => ({ dependsOn: calmItems.stories.balance?.id as string }),
+  },
+  'POST /api/v1/stories/:id/promote': { isolation: 'hidden', params: story, body: () => ({}) },
+  'GET /api/v1/stories/:id/pipeline-status': { isolation: 'hidden', params: story },
+  'GET /api/v1/runs': { isolation: 'hidden', query: (s) => `projectId=${s.projectId}` },
+  'GET /api/v1/runs/:id': { isolation: 'hidden', params: run },
+  'POST /api/v1/runs/:id/approve': {
+    isolation: 'hidden',
+    params: run,
+    body: () => ({ decision: 'approve', comment: 'fine' }),
+  },
+  'POST /api/v1/runs/:id/retry': { isolation: 'hidden', params: run },
+  'POST /api/v1/runs/:id/abort': { isolation: 'hidden', params: run },
+  'POST /api/v1/runs/:id/rollback': {
+    isolation: 'hidden',
+    params: run,
+    body: () => ({ taskKey: 'deploy.0' }),
+  },
+  'GET /api/v1/projects/:id/run-events': {
+    isolation: 'hidden',
+    params: project,
+    query: () => 'follow=false',
+  },
+  'DELETE /api/v1/stories/:id/dependencies/:dependsOnId': {
+    isolation: 'hidden',
+    params: () => ({ id: story().id, dependsOnId: calmItems.stories.customer?.id as string }),
+  },
 };
 
 function pathOf(url: string, params: Record<string, string>): string {
@@ -218,6 +285,16 @@ const TABLES: Array<keyof HubTables> = [
   'hub_webhook_state',
   'hub_status_actions',
   'hub_promotion_requests',
+  'hub_pipelines',
+  'hub_pipeline_versions',
+  'hub_story_pipelines',
+  'hub_story_dependencies',
+  'hub_story_stages',
+  'hub_pipeline_runs',
+  'hub_run_tasks',
+  'hub_run_approvals',
+  'hub_run_events',
+  'hub_cpi_backups',
 ];
 
 /** Everything stored, except when a token was last used (reads bump it). */
@@ -259,6 +336,21 @@ describe.each(testEngines)('every route (%s)', (engine) => {
       body: { abapTransport: { number: 'S4DK900121' } },
     });
     componentId = attached.body.id;
+    const created = await hub.call('POST', `/api/v1/projects/${s.projectId}/pipelines`, {
+      token: s.admin,
+      body: pipelineBody(),
+    });
+    pipelineId = created.body.id;
+    const promoted = await hub.call('POST', `/api/v1/stories/${story().id}/promote`, {
+      token: s.admin,
+      body: {},
+    });
+    expect(promoted.status, promoted.text).toBe(202);
+    runId = promoted.body.id;
+    await hub.call('POST', `/api/v1/stories/${story().id}/dependencies`, {
+      token: s.admin,
+      body: { dependsOn: calmItems.stories.customer?.id },
+    });
     // The attach's write-backs to Cloud ALM run after a batching window: done before any walk.
     await waitForJobs(hub, WRITE_BACK_FLUSH);
     await waitForIdle(hub);

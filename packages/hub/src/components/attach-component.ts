@@ -38,7 +38,7 @@ export function componentObject(row: StoryComponentsTable): AuditObject {
 
 /** Attaches a transport, CPI artifact or deliverable to a story; stamped with who and when. */
 export async function attachComponent(
-  deps: Pick<HubDeps, 'db' | 'clock' | 'store' | 'queue' | 'publicBaseUrl'>,
+  deps: Pick<HubDeps, 'db' | 'clock' | 'store' | 'queue' | 'publicBaseUrl' | 'config'>,
   actor: Actor,
   storyId: string,
   input: AttachComponentInput,

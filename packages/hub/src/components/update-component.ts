@@ -23,7 +23,7 @@ import {
   storedDetails,
 } from './views.js';
 
-type Deps = Pick<HubDeps, 'db' | 'clock' | 'store' | 'queue' | 'publicBaseUrl'>;
+type Deps = Pick<HubDeps, 'db' | 'clock' | 'store' | 'queue' | 'publicBaseUrl' | 'config'>;
 export type UpdateComponentInput = Static<typeof UpdateComponentBody>;
 
 const KEY_OF = {

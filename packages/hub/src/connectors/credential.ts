@@ -16,7 +16,10 @@ export interface CredentialSettings {
   /** Cloud ALM: the service key's `uaa.url`; basic: the URL a test calls. */
   url?: string | undefined;
   tokenUrl?: string | undefined;
-  /** The API base (a Cloud ALM service key's `endpoints.Api`, ending in /api). */
+  /**
+   * The API base: a Cloud ALM key's `endpoints.Api` (ending in /api); a CTMS key's `uri` (calls go
+   * to it + /v2); a Cloud Integration tenant's URL ending in /api/v1.
+   */
   apiUrl?: string | undefined;
   clientId?: string | undefined;
   username?: string | undefined;

@@ -1,6 +1,8 @@
 import { testEngines } from '@calmhub/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeCloudAlm } from '../connectors/cloud-alm/fake-client.js';
+import { FakeCloudIntegration } from '../connectors/cloud-integration/fake-client.js';
+import { FakeCtms } from '../connectors/ctms/fake-client.js';
 import { fakeConnectors } from '../testing/fake-connectors.js';
 import { FAKE_SECRET, givenScenario, type Scenario, seedFakeCalm } from '../testing/scenario.js';
 import { startTestHub, type TestHub } from '../testing/test-hub.js';
@@ -14,7 +16,9 @@ describe.each(testEngines)('Credential Manager (%s)', (engine) => {
   beforeAll(async () => {
     const calm = new FakeCloudAlm(FAKE_SECRET);
     seedFakeCalm(calm);
-    connectors = fakeConnectors(calm);
+    const ctms = new FakeCtms(FAKE_SECRET);
+    ctms.addNode('QAS');
+    connectors = fakeConnectors(calm, { ctms, cloudIntegration: new FakeCloudIntegration(FAKE_SECRET) });
     hub = await startTestHub({ engine, connectors });
     s = await givenScenario(hub);
   });
@@ -64,6 +68,142 @@ describe.each(testEngines)('Credential Manager (%s)', (engine) => {
     const flat = await post('/api/v1/credentials', { name: 'Flat key', serviceKey: key.uaa });
     expect(flat.status).toBe(201);
     expect(flat.body.settings.apiUrl).toBeUndefined();
+  });
+
+  const ctmsKey = {
+    uaa: {
+      clientid: 'sb-ctms!b41230|transport!b2',
+      clientsecret: FAKE_SECRET,
+      url: 'https://sub.authentication.eu10.hana.ondemand.com/',
+    },
+    uri: 'https://transport-service-app-backend.ts.cfapps.eu10.hana.ondemand.com',
+  };
+  const cpiKey = (url: string) => ({
+    oauth: {
+      clientid: 'sb-cpi',
+      clientsecret: FAKE_SECRET,
+      url,
+      tokenurl: 'https://sub.authentication.eu10.hana.ondemand.com/oauth/token',
+      createdate: '2026-01-01',
+    },
+  });
+
+  it('reads a pasted CTMS service key as an OAuth client of system ctms: apiUrl = uri, token URL = uaa.url + /oauth/token', async () => {
+    const inferred = await post('/api/v1/credentials', { name: 'CTMS key', serviceKey: ctmsKey });
+    expect(inferred.status, inferred.text).toBe(201);
+    expect(inferred.body).toMatchObject({
+      type: 'oauth2_client_credentials',
+      system: 'ctms',
+      secret: '********',
+      settings: {
+        clientId: 'sb-ctms!b41230|transport!b2',
+        apiUrl: 'https://transport-service-app-backend.ts.cfapps.eu10.hana.ondemand.com',
+        tokenUrl: 'https://sub.authentication.eu10.hana.ondemand.com/oauth/token',
+      },
+    });
+    expect(inferred.text).not.toContain(FAKE_SECRET);
+    const explicit = await post('/api/v1/credentials', {
+      name: 'CTMS key as text',
+      type: 'oauth2_client_credentials',
+      system: 'ctms',
+      serviceKey: JSON.stringify(ctmsKey),
+    });
+    expect(explicit.status, explicit.text).toBe(201);
+    expect(explicit.body.settings).toEqual(inferred.body.settings);
+    const tested = await post(`/api/v1/credentials/${inferred.body.id}/test`);
+    expect(tested.body).toMatchObject({
+      ok: true,
+      message: 'Token received; 1 transport node(s) visible to this client.',
+    });
+  });
+
+  it('reads a pasted Cloud Integration key: apiUrl = oauth.url + /api/v1 (unless it ends so), token URL = oauth.tokenurl', async () => {
+    const created = await post('/api/v1/credentials', {
+      name: 'CPI key',
+      serviceKey: cpiKey('https://acme.it-cpi018.cfapps.eu10-003.hana.ondemand.com/'),
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({
+      type: 'oauth2_client_credentials',
+      system: 'cloud_integration',
+      settings: {
+        clientId: 'sb-cpi',
+        apiUrl: 'https://acme.it-cpi018.cfapps.eu10-003.hana.ondemand.com/api/v1',
+        tokenUrl: 'https://sub.authentication.eu10.hana.ondemand.com/oauth/token',
+      },
+    });
+    const already = await post('/api/v1/credentials', {
+      name: 'CPI key with api path',
+      type: 'oauth2_client_credentials',
+      serviceKey: cpiKey('https://acme.it-cpi018.cfapps.eu10-003.hana.ondemand.com/api/v1'),
+    });
+    expect(already.body.settings.apiUrl).toBe(
+      'https://acme.it-cpi018.cfapps.eu10-003.hana.ondemand.com/api/v1',
+    );
+    const tested = await post(`/api/v1/credentials/${created.body.id}/test`);
+    expect(tested.body).toMatchObject({
+      ok: true,
+      check: 'fake token, then GET /IntegrationPackages?$top=1',
+    });
+    const wrongKind = await post(`/api/v1/credentials/${created.body.id}/rotate`, { serviceKey: ctmsKey });
+    expect(wrongKind.status).toBe(400);
+    expect(wrongKind.body.error.message).toMatch(/^serviceKey is a Cloud Transport Management service key/);
+  });
+
+  it('takes Basic credentials for Cloud Integration with the API URL, tested against it', async () => {
+    const created = await post('/api/v1/credentials', {
+      name: 'CPI basic',
+      type: 'basic',
+      system: 'cloud_integration',
+      apiUrl: 'https://acme-tmn.hci.eu1.hana.ondemand.com/',
+      username: 'deployer',
+      password: FAKE_SECRET,
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({
+      type: 'basic',
+      system: 'cloud_integration',
+      settings: { username: 'deployer', apiUrl: 'https://acme-tmn.hci.eu1.hana.ondemand.com/api/v1' },
+    });
+    expect((await post(`/api/v1/credentials/${created.body.id}/test`)).body.ok).toBe(true);
+    const edited = await hub.call('PATCH', `/api/v1/credentials/${created.body.id}`, {
+      token: s.admin,
+      body: { settings: { apiUrl: 'https://other-tmn.hci.eu1.hana.ondemand.com' } },
+    });
+    expect(edited.body.settings.apiUrl).toBe('https://other-tmn.hci.eu1.hana.ondemand.com/api/v1');
+  });
+
+  it('names the field when a CTMS or Cloud Integration credential is incomplete or contradicts its key', async () => {
+    const { tokenurl: _tokenurl, ...withoutTokenUrl } = cpiKey('https://acme.example').oauth;
+    const cases: Array<[unknown, string]> = [
+      [{ name: 'b', serviceKey: { oauth: withoutTokenUrl } }, 'serviceKey.oauth.tokenurl'],
+      [{ name: 'b', serviceKey: cpiKey('ftp://acme.example') }, 'serviceKey.oauth.url'],
+      [{ name: 'b', serviceKey: { ...ctmsKey, uri: 'not a url' } }, 'serviceKey.uri'],
+      [{ name: 'b', type: 'cloud_alm', serviceKey: ctmsKey }, 'type'],
+      [{ name: 'b', system: 'cloud_integration', serviceKey: ctmsKey }, 'serviceKey'],
+      [
+        {
+          name: 'b',
+          type: 'oauth2_client_credentials',
+          system: 'ctms',
+          clientId: 'x',
+          clientSecret: 'leak-me',
+          tokenUrl: 'https://x.example/oauth/token',
+        },
+        'apiUrl',
+      ],
+      [
+        { name: 'b', type: 'basic', system: 'cloud_integration', username: 'u', password: 'leak-me' },
+        'apiUrl',
+      ],
+    ];
+    for (const [body, field] of cases) {
+      const response = await post('/api/v1/credentials', body);
+      expect(response.status, response.text).toBe(400);
+      expect(response.body.error.message.startsWith(`${field} `), response.text).toBe(true);
+      expect(response.text).not.toContain('leak-me');
+      expect(response.text).not.toContain(FAKE_SECRET);
+    }
   });
 
   it('names the field in every validation error, and never echoes a secret', async () => {

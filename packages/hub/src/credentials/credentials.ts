@@ -23,7 +23,8 @@ import type {
 import type { CredentialsTable } from '../store/tables.js';
 import {
   type CredentialFields,
-  defaultSystem,
+  defaultType,
+  impliedSystem,
   invalidField,
   normaliseCredential,
 } from './credential-input.js';
@@ -127,11 +128,12 @@ export async function createCredential(
 ): Promise<CredentialView> {
   const projectId = input.projectId ?? null;
   await authorize(deps, actor, projectId, 'credentials.manage');
-  const type = input.type ?? 'cloud_alm';
-  const system = input.system ?? defaultSystem(type);
+  // A pasted CTMS or Cloud Integration key says what it is: an OAuth client of that system.
+  const type = input.type ?? defaultType(input.serviceKey);
+  const system = input.system ?? (type === 'cloud_alm' ? 'cloud_alm' : impliedSystem(type, input.serviceKey));
   if (type === 'cloud_alm' && system !== 'cloud_alm')
     throw invalidField('system', 'must be cloud_alm for type cloud_alm');
-  const { settings, secret } = normaliseCredential(type, input);
+  const { settings, secret } = normaliseCredential(type, input, system);
   const name = input.name.trim();
   await assertNameFree(deps, actor.tenantId, name);
   const now = deps.clock.now();
@@ -228,12 +230,16 @@ export async function updateCredential(
   const current = readJson<CredentialSettings>(row.settings);
   const secret = openSecret(deps, row);
   // Re-normalise the merged fields, so an edit obeys the same rules as a creation.
-  const merged = normaliseCredential(row.type as CredentialType, {
-    ...current,
-    ...input.settings,
-    ...(row.type === 'basic' ? { password: secret.password } : { clientSecret: secret.clientSecret }),
-    ...(row.type === 'basic' ? { tokenUrl: undefined, clientAuthentication: undefined } : {}),
-  });
+  const merged = normaliseCredential(
+    row.type as CredentialType,
+    {
+      ...current,
+      ...input.settings,
+      ...(row.type === 'basic' ? { password: secret.password } : { clientSecret: secret.clientSecret }),
+      ...(row.type === 'basic' ? { tokenUrl: undefined, clientAuthentication: undefined } : {}),
+    },
+    row.system as CredentialSystem,
+  );
   return saveChanges(deps, actor, row, 'credential.updated', requestId, {
     ...(name === undefined ? {} : { name }),
     settings: writeJson(merged.settings),
@@ -277,14 +283,18 @@ export async function rotateCredential(
   const row = await loadRow(deps, actor, id, 'credentials.manage');
   const type = row.type as CredentialType;
   const current = readJson<CredentialSettings>(row.settings);
-  const { settings, secret } = normaliseCredential(type, {
-    ...current,
-    ...(input.serviceKey === undefined
-      ? {}
-      : { serviceKey: input.serviceKey, clientId: undefined, url: undefined, tokenUrl: undefined }),
-    clientSecret: type === 'basic' ? undefined : input.clientSecret,
-    password: type === 'basic' ? input.password : undefined,
-  });
+  const { settings, secret } = normaliseCredential(
+    type,
+    {
+      ...current,
+      ...(input.serviceKey === undefined
+        ? {}
+        : { serviceKey: input.serviceKey, clientId: undefined, url: undefined, tokenUrl: undefined }),
+      clientSecret: type === 'basic' ? undefined : input.clientSecret,
+      password: type === 'basic' ? input.password : undefined,
+    },
+    row.system as CredentialSystem,
+  );
   return saveChanges(deps, actor, row, 'credential.rotated', requestId, {
     settings: writeJson(settings),
     secret_sealed: deps.secrets.seal(JSON.stringify(secret)),

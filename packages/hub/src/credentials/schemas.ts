@@ -59,7 +59,10 @@ export const CreateCredentialBody = Type.Object(
     serviceKey: Type.Optional(
       Type.Union([Type.Object({}, { additionalProperties: true }), Type.String({ maxLength: 65536 })], {
         description:
-          'A BTP service key as pasted (uaa.clientid/clientsecret/url, endpoints.Api), as an object or JSON text.',
+          'A BTP service key as pasted, as an object or JSON text: Cloud ALM (uaa.clientid/clientsecret/url, ' +
+          'endpoints.Api), Cloud Transport Management (uaa.*, uri: the API base) or Cloud Integration ' +
+          '(oauth.clientid/clientsecret/url/tokenurl). A CTMS or Cloud Integration key makes the type ' +
+          'oauth2_client_credentials and the system ctms or cloud_integration unless they are given.',
       }),
     ),
     clientId: Type.Optional(Short),

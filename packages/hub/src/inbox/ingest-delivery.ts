@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { constantTimeEqual, writeJson } from '@calmhub/platform';
+import { constantTimeEqual, type SecretBox, writeJson } from '@calmhub/platform';
+import type { Kysely } from 'kysely';
 import type { HubDeps } from '../app/deps.js';
+import type { HubTables } from '../store/tables.js';
 import { processDeliveryJob } from './jobs.js';
-import { dedupeKey, parseEnvelope } from './parse-envelope.js';
+import { dedupeKey, type Envelope, parseEnvelope } from './parse-envelope.js';
 
 type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'queue'>;
 
@@ -28,6 +30,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Headers kept with a delivery: what helps to understand it, never credentials. */
 const KEPT_HEADERS =
   /^(content-type|user-agent|webhook-id|webhook-timestamp|x-request-id|x-correlation-id|x-sap-.*|ce-.*)$/i;
+const UNKNOWN = { outcome: 'unknown_endpoint' } as const;
+/** Most deliveries stored in one transaction; more wait for the next one. */
+const MAX_BATCH = 256;
+/** Rows per INSERT statement (15 columns each: far below both engines' bound-parameter limits). */
+const INSERT_CHUNK = 100;
 
 function basicMatches(authorization: string | undefined, user: string, password: string): boolean {
   const presented = /^Basic\s+(\S+)$/i.exec(authorization ?? '')?.[1] ?? '';
@@ -38,52 +45,181 @@ function basicMatches(authorization: string | undefined, user: string, password:
  * The webhook edge: checks the path's ids and key (and Basic when the integration asks for it),
  * then stores the raw delivery and enqueues its processing in one transaction. Every mismatch is
  * the same `unknown_endpoint`, so the answer tells nothing about which part was wrong.
+ *
+ * Group commit: the deliveries that arrive while the store is busy (or within the same event-loop
+ * turn) are checked and stored together, in one transaction, and each caller gets its answer once
+ * that transaction has committed: an `accepted` means the row is in the store. The integration
+ * row is read inside that transaction, so a disabled integration, a new key or a changed Basic
+ * credential holds for every delivery stored after it committed (no cache of the row).
  */
-export async function ingestDelivery(deps: Deps, delivery: Delivery): Promise<IngestResult> {
-  const unknown = { outcome: 'unknown_endpoint' } as const;
+export function ingestDelivery(deps: Deps, delivery: Delivery): Promise<IngestResult> {
   if (!UUID.test(delivery.integrationId) || !UUID.test(delivery.tenantId) || !UUID.test(delivery.projectId))
-    return unknown;
-  const integration = await deps.db
-    .selectFrom('hub_integrations as i')
-    .leftJoin('hub_webhook_state as w', 'w.integration_id', 'i.id')
-    .select([
-      'i.id',
-      'i.enabled',
-      'i.webhook_secret_sealed',
-      'w.basic_user',
-      'w.basic_password_sealed',
-      'w.first_event_at',
-      'w.last_event_at',
-    ])
-    .where('i.id', '=', delivery.integrationId.toLowerCase())
-    .where('i.tenant_id', '=', delivery.tenantId.toLowerCase())
-    .where('i.project_id', '=', delivery.projectId.toLowerCase())
-    .executeTakeFirst();
+    return Promise.resolve(UNKNOWN);
+  return batcherFor(deps).submit(delivery);
+}
+
+interface Waiting {
+  delivery: Delivery;
+  resolve: (result: IngestResult) => void;
+  reject: (error: unknown) => void;
+}
+
+const batchers = new WeakMap<object, IngestBatcher>();
+const TMP = { n: 0, rows: 0, ms: 0 };
+if (process.env.TMP_SQL_STATS) process.on('SIGTERM', () => process.stderr.write(`BATCHSTAT ${JSON.stringify(TMP)}\n`));
+
+/** One batcher per store (a hub process has one; tests start several hubs in one process). */
+function batcherFor(deps: Deps): IngestBatcher {
+  let batcher = batchers.get(deps.db);
+  if (!batcher) {
+    batcher = new IngestBatcher(deps);
+    batchers.set(deps.db, batcher);
+  }
+  return batcher;
+}
+
+class IngestBatcher {
+  private waiting: Waiting[] = [];
+  private scheduled = false;
+  private writing = false;
+
+  constructor(private readonly deps: Deps) {}
+
+  submit(delivery: Delivery): Promise<IngestResult> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ delivery, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * One transaction at a time: deliveries arriving while one is written go into the next. On
+   * SQLite the writes take no event-loop turn, so a batch is what arrived in one turn; on
+   * PostgreSQL it is what arrived during the previous batch's round trips.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.writing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.waiting.splice(0, MAX_BATCH);
+    if (batch.length === 0) return;
+    this.writing = true;
+    try {
+      await this.write(batch);
+    } finally {
+      this.writing = false;
+      if (this.waiting.length > 0) this.schedule();
+    }
+  }
+
+  private async write(batch: Waiting[]): Promise<void> {
+    let results: IngestResult[];
+    const t0 = performance.now();
+    try {
+      results = await ingestTogether(
+        this.deps,
+        batch.map((w) => w.delivery),
+      );
+    } catch (error) {
+      if (batch.length === 1) {
+        (batch[0] as Waiting).reject(error);
+        return;
+      }
+      // A delivery that cannot be stored must not fail the others: each again on its own.
+      for (const waiting of batch) {
+        try {
+          waiting.resolve((await ingestTogether(this.deps, [waiting.delivery]))[0] as IngestResult);
+        } catch (single) {
+          waiting.reject(single);
+        }
+      }
+      return;
+    }
+    for (const [index, waiting] of batch.entries()) waiting.resolve(results[index] as IngestResult);
+    if (process.env.TMP_SQL_STATS) { TMP.n++; TMP.rows += batch.length; TMP.ms += performance.now() - t0; }
+  }
+}
+
+/**
+ * Opened keys and Basic passwords, by their sealed text: a rotated key or a changed password is
+ * another sealed text, so a hit is always exact. Only ever filled from rows just read.
+ */
+const opened = new WeakMap<SecretBox, Map<string, string | undefined>>();
+const OPENED_MAX = 1000;
+
+function openSealed(secrets: SecretBox, sealed: string): string | undefined {
+  let cache = opened.get(secrets);
+  if (!cache) {
+    cache = new Map();
+    opened.set(secrets, cache);
+  }
+  if (cache.has(sealed)) return cache.get(sealed);
+  const value = secrets.open(sealed);
+  if (cache.size >= OPENED_MAX) cache.clear();
+  cache.set(sealed, value);
+  return value;
+}
+
+type IntegrationRow = {
+  id: string;
+  tenant_id: string;
+  project_id: string;
+  enabled: number;
+  webhook_secret_sealed: string;
+  basic_user: string | null;
+  basic_password_sealed: string | null;
+  first_event_at: number | null;
+  last_event_at: number | null;
+};
+
+type Checked =
+  | { result: IngestResult }
+  | {
+      delivery: Delivery;
+      integration: IntegrationRow;
+      id: string;
+      text: string;
+      envelope: Envelope;
+      ignoredBecause: string | undefined;
+      dedupe: string;
+    };
+
+/** Checks the path, key and Basic credential; then that the body is UTF-8 JSON. */
+function check(deps: Deps, delivery: Delivery, integration: IntegrationRow | undefined): Checked {
+  const matches =
+    integration !== undefined &&
+    integration.tenant_id === delivery.tenantId.toLowerCase() &&
+    integration.project_id === delivery.projectId.toLowerCase();
   // Compared even when nothing was found, so timing says nothing about which part was wrong.
-  const key = integration ? deps.secrets.open(integration.webhook_secret_sealed) : undefined;
+  const key = matches ? openSealed(deps.secrets, integration.webhook_secret_sealed) : undefined;
   const keyMatches = constantTimeEqual(delivery.secretKey ?? '', key ?? '\u0000');
-  if (!integration || key === undefined || !keyMatches) return unknown;
+  if (!matches || key === undefined || !keyMatches) return { result: UNKNOWN };
   if (integration.basic_user) {
     const password = integration.basic_password_sealed
-      ? (deps.secrets.open(integration.basic_password_sealed) ?? '')
+      ? (openSealed(deps.secrets, integration.basic_password_sealed) ?? '')
       : '';
-    if (!basicMatches(delivery.authorization, integration.basic_user, password)) return unknown;
+    if (!basicMatches(delivery.authorization, integration.basic_user, password)) return { result: UNKNOWN };
   }
 
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(delivery.body);
   } catch {
-    return { outcome: 'malformed', message: 'The body is not valid UTF-8' };
+    return { result: { outcome: 'malformed', message: 'The body is not valid UTF-8' } };
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return { outcome: 'malformed', message: 'The body is not valid JSON' };
+    return { result: { outcome: 'malformed', message: 'The body is not valid JSON' } };
   }
   const envelope = parseEnvelope(parsed);
-  const now = deps.clock.now();
   const ignoredBecause =
     integration.enabled !== 1
       ? 'The integration is disabled'
@@ -92,79 +228,144 @@ export async function ingestDelivery(deps: Deps, delivery: Delivery): Promise<In
         : envelope.resourceId === undefined
           ? 'The event names no resource (no resourceId, resource.uuid or resource.id)'
           : undefined;
-  const headers = Object.fromEntries(
-    Object.entries(delivery.headers).filter(([name]) => KEPT_HEADERS.test(name)),
-  );
   const id = randomUUID();
+  return {
+    delivery,
+    integration,
+    id,
+    text,
+    envelope,
+    ignoredBecause,
+    dedupe: delivery.selfTest ? `self-test:${id}` : dedupeKey(delivery.webhookId, envelope, delivery.body),
+  };
+}
+
+/** Checks and stores deliveries in one transaction; one result per delivery, in order. */
+async function ingestTogether(deps: Deps, deliveries: Delivery[]): Promise<IngestResult[]> {
   return deps.db.transaction().execute(async (trx) => {
-    const inserted = await trx
-      .insertInto('hub_webhook_inbox')
-      .values({
-        id,
-        tenant_id: delivery.tenantId.toLowerCase(),
-        project_id: delivery.projectId.toLowerCase(),
-        integration_id: integration.id,
-        dedupe_key: delivery.selfTest
-          ? `self-test:${id}`
-          : dedupeKey(delivery.webhookId, envelope, delivery.body),
-        received_at: now,
-        headers: writeJson(headers),
-        body: text,
-        self_test: delivery.selfTest ? 1 : 0,
-        state: delivery.selfTest ? 'processed' : ignoredBecause ? 'ignored' : 'received',
-        reason: delivery.selfTest ? 'Self-test: routing and key proven' : (ignoredBecause ?? null),
-        resource_type: envelope.resourceType ?? null,
-        event_type: envelope.eventType ?? null,
-        resource_id: envelope.resourceId?.toLowerCase() ?? null,
-        item_kind: envelope.kind === 'unknown' ? null : envelope.kind,
-        duplicates: 0,
-        processed_at: delivery.selfTest || ignoredBecause ? now : null,
-      })
-      .onConflict((oc) => oc.columns(['integration_id', 'dedupe_key']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (!inserted) {
-      const key = dedupeKey(delivery.webhookId, envelope, delivery.body);
-      const existing = await trx
-        .updateTable('hub_webhook_inbox')
-        .set((eb) => ({ duplicates: eb('duplicates', '+', 1) }))
-        .where('integration_id', '=', integration.id)
-        .where('dedupe_key', '=', key)
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return { outcome: 'duplicate' as const, id: existing.id };
-    }
-    // "Last event received" to the second is plenty: under a burst, not one extra write per delivery.
-    const stateIsFresh =
-      !delivery.selfTest &&
-      integration.first_event_at !== null &&
-      integration.last_event_at !== null &&
-      now - integration.last_event_at < 1000;
-    if (!stateIsFresh)
-      await trx
-        .insertInto('hub_webhook_state')
-        .values({
-          integration_id: integration.id,
-          basic_user: null,
-          basic_password_sealed: null,
-          first_event_at: delivery.selfTest ? null : now,
-          last_event_at: delivery.selfTest ? null : now,
-          self_test_at: delivery.selfTest ? now : null,
-        })
-        .onConflict((oc) =>
-          oc.column('integration_id').doUpdateSet(
-            delivery.selfTest
-              ? { self_test_at: now }
-              : (eb) => ({
-                  last_event_at: now,
-                  first_event_at: eb.fn.coalesce('hub_webhook_state.first_event_at', eb.val(now)),
-                }),
-          ),
+    const ids = [...new Set(deliveries.map((d) => d.integrationId.toLowerCase()))];
+    const rows = await trx
+      .selectFrom('hub_integrations as i')
+      .leftJoin('hub_webhook_state as w', 'w.integration_id', 'i.id')
+      .select([
+        'i.id',
+        'i.tenant_id',
+        'i.project_id',
+        'i.enabled',
+        'i.webhook_secret_sealed',
+        'w.basic_user',
+        'w.basic_password_sealed',
+        'w.first_event_at',
+        'w.last_event_at',
+      ])
+      .where('i.id', 'in', ids)
+      .execute();
+    const integrations = new Map<string, IntegrationRow>(rows.map((row) => [row.id, row]));
+    const now = deps.clock.now();
+    const checked = deliveries.map((d) => check(deps, d, integrations.get(d.integrationId.toLowerCase())));
+    const toStore = checked.filter((c): c is Exclude<Checked, { result: IngestResult }> => !('result' in c));
+
+    const inserted = new Set<string>();
+    for (let i = 0; i < toStore.length; i += INSERT_CHUNK) {
+      const chunk = toStore.slice(i, i + INSERT_CHUNK);
+      const returned = await trx
+        .insertInto('hub_webhook_inbox')
+        .values(
+          chunk.map(({ delivery, integration, id, text, envelope, ignoredBecause, dedupe }) => ({
+            id,
+            tenant_id: delivery.tenantId.toLowerCase(),
+            project_id: delivery.projectId.toLowerCase(),
+            integration_id: integration.id,
+            dedupe_key: dedupe,
+            received_at: now,
+            headers: writeJson(
+              Object.fromEntries(
+                Object.entries(delivery.headers).filter(([name]) => KEPT_HEADERS.test(name)),
+              ),
+            ),
+            body: text,
+            self_test: delivery.selfTest ? 1 : 0,
+            state: delivery.selfTest ? 'processed' : ignoredBecause ? 'ignored' : 'received',
+            reason: delivery.selfTest ? 'Self-test: routing and key proven' : (ignoredBecause ?? null),
+            resource_type: envelope.resourceType ?? null,
+            event_type: envelope.eventType ?? null,
+            resource_id: envelope.resourceId?.toLowerCase() ?? null,
+            item_kind: envelope.kind === 'unknown' ? null : envelope.kind,
+            duplicates: 0,
+            processed_at: delivery.selfTest || ignoredBecause ? now : null,
+          })),
         )
+        .onConflict((oc) => oc.columns(['integration_id', 'dedupe_key']).doNothing())
+        .returning('id')
         .execute();
-    if (!delivery.selfTest && !ignoredBecause) {
-      await deps.queue.enqueue(processDeliveryJob(integration.id, id, envelope.resourceId), trx);
+      for (const row of returned) inserted.add(row.id);
     }
-    return { outcome: 'accepted' as const, id };
+
+    const results = new Map<Checked, IngestResult>();
+    const jobs = [];
+    const eventsFor = new Set<IntegrationRow>();
+    for (const stored of toStore) {
+      const { delivery, integration, id, envelope, ignoredBecause, dedupe } = stored;
+      if (!inserted.has(id)) {
+        // A delivery seen before (here or earlier in this batch): counted on the stored one.
+        const existing = await trx
+          .updateTable('hub_webhook_inbox')
+          .set((eb) => ({ duplicates: eb('duplicates', '+', 1) }))
+          .where('integration_id', '=', integration.id)
+          .where('dedupe_key', '=', dedupe)
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        results.set(stored, { outcome: 'duplicate', id: existing.id });
+        continue;
+      }
+      results.set(stored, { outcome: 'accepted', id });
+      if (delivery.selfTest) await recordWebhookState(trx, integration.id, now, true);
+      else eventsFor.add(integration);
+      if (!delivery.selfTest && !ignoredBecause)
+        jobs.push(
+          processDeliveryJob(integration.id, id, envelope.resourceId, {
+            coalesce: deps.queue.dialect === 'sqlite',
+          }),
+        );
+    }
+    for (const integration of eventsFor) {
+      // "Last event received" to the second is plenty: under a burst, not one extra write per delivery.
+      const fresh =
+        integration.first_event_at !== null &&
+        integration.last_event_at !== null &&
+        now - integration.last_event_at < 1000;
+      if (!fresh) await recordWebhookState(trx, integration.id, now, false);
+    }
+    if (jobs.length > 0) await deps.queue.enqueueMany(jobs, trx);
+    return checked.map((c) => ('result' in c ? c.result : (results.get(c) as IngestResult)));
   });
+}
+
+async function recordWebhookState(
+  trx: Kysely<HubTables>,
+  integrationId: string,
+  now: number,
+  selfTest: boolean,
+): Promise<void> {
+  await trx
+    .insertInto('hub_webhook_state')
+    .values({
+      integration_id: integrationId,
+      basic_user: null,
+      basic_password_sealed: null,
+      first_event_at: selfTest ? null : now,
+      last_event_at: selfTest ? null : now,
+      self_test_at: selfTest ? now : null,
+    })
+    .onConflict((oc) =>
+      oc.column('integration_id').doUpdateSet(
+        selfTest
+          ? { self_test_at: now }
+          : (eb) => ({
+              last_event_at: now,
+              first_event_at: eb.fn.coalesce('hub_webhook_state.first_event_at', eb.val(now)),
+            }),
+      ),
+    )
+    .execute();
 }

@@ -10,6 +10,33 @@ import { parseEnvelope } from './parse-envelope.js';
 
 type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'connectors' | 'queue' | 'logger'>;
 
+type Settled = Pick<WebhookInboxTable, 'id' | 'tenant_id' | 'project_id' | 'event_type' | 'resource_id'>;
+
+/** Every delivery processed is in the audit log, with what came of it. */
+async function auditOutcome(
+  trx: Pick<Deps, 'db'>['db'],
+  integration: { id: string; name: string } | undefined,
+  delivery: Settled,
+  state: WebhookInboxTable['state'],
+  reason: string | null,
+  now: number,
+): Promise<void> {
+  await recordAudit(trx, {
+    ...(integration ? integrationAudit(integration) : systemAudit('webhook')),
+    tenantId: delivery.tenant_id,
+    projectId: delivery.project_id,
+    occurredAt: now,
+    kind: state === 'processed' ? 'webhook.processed' : 'webhook.ignored',
+    object: {
+      kind: 'webhook_delivery',
+      id: delivery.id,
+      label: `${delivery.event_type ?? '-'} ${delivery.resource_id ?? ''}`.trim(),
+    },
+    after: { state, reason },
+    role: null,
+  });
+}
+
 async function finish(
   deps: Deps,
   id: string,
@@ -25,7 +52,7 @@ async function finish(
       .where('id', '=', id)
       // Only the first to finish it: a second run of the same job changes and audits nothing.
       .where('state', '=', 'received')
-      .returning(['tenant_id', 'project_id', 'integration_id', 'event_type', 'resource_id'])
+      .returning(['id', 'tenant_id', 'project_id', 'integration_id', 'event_type', 'resource_id'])
       .executeTakeFirst();
     if (!delivery) return;
     const integration = await trx
@@ -33,21 +60,7 @@ async function finish(
       .select(['id', 'name'])
       .where('id', '=', delivery.integration_id)
       .executeTakeFirst();
-    // Every delivery processed is in the audit log, with what came of it.
-    await recordAudit(trx, {
-      ...(integration ? integrationAudit(integration) : systemAudit('webhook')),
-      tenantId: delivery.tenant_id,
-      projectId: delivery.project_id,
-      occurredAt: now,
-      kind: state === 'processed' ? 'webhook.processed' : 'webhook.ignored',
-      object: {
-        kind: 'webhook_delivery',
-        id,
-        label: `${delivery.event_type ?? '-'} ${delivery.resource_id ?? ''}`.trim(),
-      },
-      after: { state, reason },
-      role: null,
-    });
+    await auditOutcome(trx, integration, delivery, state, reason, now);
   });
 }
 
@@ -62,7 +75,59 @@ export async function processDelivery(deps: Deps, deliveryId: string): Promise<v
     .selectAll()
     .where('id', '=', deliveryId)
     .executeTakeFirst();
-  if (delivery?.state !== 'received') return;
+  if (!delivery) return;
+  const resourceId = delivery.resource_id;
+  // Deliveries about the same item that joined this job while it waited (processDeliveryJob's
+  // `coalesce`), and any the read below does not settle (an ignored one settles only itself).
+  // Every delivery that joined committed before this job was claimed, so it is among those
+  // waiting now, up to `last`; one stored later has a job of its own. Each at most once, in order.
+  const pending = () =>
+    deps.db
+      .selectFrom('hub_webhook_inbox')
+      .where('integration_id', '=', delivery.integration_id)
+      .where('resource_id', '=', resourceId)
+      .where('state', '=', 'received')
+      .where('self_test', '=', 0)
+      .where('id', '!=', delivery.id);
+  const last =
+    resourceId === null
+      ? undefined
+      : await pending()
+          .select(['received_at', 'id'])
+          .orderBy('received_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+  if (delivery.state === 'received') await processOne(deps, delivery);
+  if (!last) return;
+  let after: { receivedAt: number; id: string } | undefined;
+  for (;;) {
+    let query = pending()
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('received_at', '<', last.received_at),
+          eb.and([eb('received_at', '=', last.received_at), eb('id', '<=', last.id)]),
+        ]),
+      );
+    if (after) {
+      const { receivedAt, id } = after;
+      query = query.where((eb) =>
+        eb.or([
+          eb('received_at', '>', receivedAt),
+          eb.and([eb('received_at', '=', receivedAt), eb('id', '>', id)]),
+        ]),
+      );
+    }
+    const next = await query.orderBy('received_at').orderBy('id').limit(1).executeTakeFirst();
+    if (!next) return;
+    await processOne(deps, next);
+    after = { receivedAt: next.received_at, id: next.id };
+  }
+}
+
+async function processOne(deps: Deps, delivery: WebhookInboxTable): Promise<void> {
+  const deliveryId = delivery.id;
   const envelope = parseEnvelope(JSON.parse(delivery.body));
   const integration = await deps.db
     .selectFrom('hub_integrations')
@@ -104,7 +169,7 @@ export async function processDelivery(deps: Deps, deliveryId: string): Promise<v
       await deps.db.transaction().execute(async (trx) => {
         const result = await applyFeatures(trx, deps.queue, scope, [feature], 'webhook', now);
         await finish(deps, deliveryId, 'processed', describe(result), trx);
-        await settleEarlier(deps, trx, delivery, now);
+        await settleEarlier(deps, trx, integration, delivery, now);
       });
       return;
     }
@@ -130,7 +195,7 @@ export async function processDelivery(deps: Deps, deliveryId: string): Promise<v
         .where('calm_id', '=', task.id)
         .execute();
       await finish(deps, deliveryId, 'processed', describe(result), trx);
-      await settleEarlier(deps, trx, delivery, now);
+      await settleEarlier(deps, trx, integration, delivery, now);
     });
   } catch (error) {
     if (!(error instanceof RemoteCallError)) throw error;
@@ -147,22 +212,25 @@ export async function processDelivery(deps: Deps, deliveryId: string): Promise<v
 async function settleEarlier(
   deps: Deps,
   trx: Pick<Deps, 'db'>['db'],
+  integration: { id: string; name: string },
   delivery: WebhookInboxTable,
   readStartedAt: number,
 ): Promise<void> {
   if (!delivery.resource_id) return;
-  const others = await trx
-    .selectFrom('hub_webhook_inbox')
-    .select('id')
+  const now = deps.clock.now();
+  const reason = `Covered by the read for delivery ${delivery.id}`;
+  // One statement for all of them; each still gets its audit entry.
+  const settled = await trx
+    .updateTable('hub_webhook_inbox')
+    .set({ state: 'processed', reason, processed_at: now })
     .where('integration_id', '=', delivery.integration_id)
     .where('resource_id', '=', delivery.resource_id)
     .where('state', '=', 'received')
     .where('id', '!=', delivery.id)
     .where('received_at', '<=', readStartedAt)
+    .returning(['id', 'tenant_id', 'project_id', 'event_type', 'resource_id'])
     .execute();
-  for (const other of others) {
-    await finish(deps, other.id, 'processed', `Covered by the read for delivery ${delivery.id}`, trx);
-  }
+  for (const other of settled) await auditOutcome(trx, integration, other, 'processed', reason, now);
 }
 
 function describe(result: { created: number; updated: number; transitions: number }): string {

@@ -8,8 +8,9 @@ import { resolveCredentialForProject } from '../credentials/credentials.js';
 import type { HubTables, IntegrationsTable, StatusActionsTable } from '../store/tables.js';
 import { applyTransports } from '../sync/apply-items.js';
 import { enqueueWriteBack } from '../writeback/enqueue-write-back.js';
+import { consumePromotionJob } from '../runs/jobs.js';
 
-type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'connectors' | 'queue' | 'publicBaseUrl' | 'logger'>;
+type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'connectors' | 'queue' | 'publicBaseUrl' | 'logger' | 'config'>;
 
 export type StatusAction = StatusActionsTable['action'];
 
@@ -57,7 +58,7 @@ export const CONFIGURED = '*';
 
 const RELEASED = /^(released|exported|r)$/i;
 
-interface GuardOutcome {
+export interface GuardOutcome {
   storyId: string;
   calmId: string;
   title: string;
@@ -66,7 +67,7 @@ interface GuardOutcome {
 }
 
 /** Transports of the feature as Cloud ALM lists them now (the guard refreshes before it judges). */
-async function refreshFeatureTransports(
+export async function refreshFeatureTransports(
   deps: Deps,
   integration: IntegrationsTable,
   featureUuid: string,
@@ -108,6 +109,38 @@ async function refreshFeatureTransports(
   });
 }
 
+/**
+ * What keeps a story's transports from counting as released: none attached, or one whose status
+ * (Cloud ALM's when synced, else the component's) is not released.
+ */
+export async function unreleasedTransports(
+  db: Kysely<HubTables>,
+  integrationId: string,
+  storyId: string,
+): Promise<GuardOutcome['missing']> {
+  const components = await db
+    .selectFrom('hub_story_components')
+    .select(['transport_id', 'details'])
+    .where('story_id', '=', storyId)
+    .where('kind', '=', 'abap_transport')
+    .where('detached_at', 'is', null)
+    .execute();
+  const missing: GuardOutcome['missing'] = [];
+  if (components.length === 0) missing.push({ kind: 'no_transport' });
+  for (const component of components) {
+    const number = component.transport_id as string;
+    const calm = await db
+      .selectFrom('hub_calm_transports')
+      .select('status')
+      .where('integration_id', '=', integrationId)
+      .where('transport_id', '=', number)
+      .executeTakeFirst();
+    const status = calm?.status ?? (JSON.parse(component.details) as { status?: string }).status ?? 'unknown';
+    if (!RELEASED.test(status)) missing.push({ kind: 'not_released', transport: number, status });
+  }
+  return missing;
+}
+
 /** Start Implementation's guard: every story of the feature has a transport, and all are released. */
 async function checkGuard(
   deps: Deps,
@@ -125,27 +158,7 @@ async function checkGuard(
     .execute();
   const outcomes: GuardOutcome[] = [];
   for (const story of stories) {
-    const components = await deps.db
-      .selectFrom('hub_story_components')
-      .select(['transport_id', 'details'])
-      .where('story_id', '=', story.id)
-      .where('kind', '=', 'abap_transport')
-      .where('detached_at', 'is', null)
-      .execute();
-    const missing: GuardOutcome['missing'] = [];
-    if (components.length === 0) missing.push({ kind: 'no_transport' });
-    for (const component of components) {
-      const number = component.transport_id as string;
-      const calm = await deps.db
-        .selectFrom('hub_calm_transports')
-        .select('status')
-        .where('integration_id', '=', integration.id)
-        .where('transport_id', '=', number)
-        .executeTakeFirst();
-      const status =
-        calm?.status ?? (JSON.parse(component.details) as { status?: string }).status ?? 'unknown';
-      if (!RELEASED.test(status)) missing.push({ kind: 'not_released', transport: number, status });
-    }
+    const missing = await unreleasedTransports(deps.db, integration.id, story.id);
     outcomes.push({
       storyId: story.id,
       calmId: story.calm_id,
@@ -285,6 +298,7 @@ export async function actOnTransition(
           .returning('id')
           .executeTakeFirst();
         if (!inserted) continue;
+        await deps.queue.enqueue(consumePromotionJob(inserted.id, story.id), trx);
         await audit(
           trx,
           'promotion.requested',

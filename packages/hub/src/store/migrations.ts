@@ -1,6 +1,9 @@
 import { jobsMigrations, type MigrationContext, type MigrationSet } from '@calmhub/platform';
 import { auditTables } from '../audit/migrations.js';
+import { dependencyTables } from '../dependencies/migrations.js';
 import { inboxTables } from '../inbox/migrations.js';
+import { pipelineTables } from '../pipelines/migrations.js';
+import { runTables } from '../runs/migrations.js';
 import { storiesAndComponentsTables } from '../stories/migrations.js';
 import { syncTables } from '../sync/migrations.js';
 import { writeBackTables } from '../writeback/migrations.js';
@@ -117,6 +120,13 @@ export const hubMigrations: MigrationSet = {
     '0004_audit': { up: auditTables },
     '0005_writeback': { up: writeBackTables },
     '0006_inbox': { up: inboxTables },
+    '0007_pipelines': {
+      up: async (context) => {
+        await pipelineTables(context);
+        await dependencyTables(context);
+      },
+    },
+    '0008_runs': { up: runTables },
   },
 };
 

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { RunTables } from '../runs/tables.js';
 
 /** Row types of the hub's tables. JSON columns are text on both engines (see platform readJson). */
 
@@ -375,7 +376,60 @@ export type WriteBackSettingsTable = {
   updated_at: number;
 };
 
-export type HubTables = {
+/** A release pipeline of a project; its definitions are `hub_pipeline_versions`. */
+export type PipelinesTable = {
+  id: string;
+  tenant_id: string;
+  project_id: string;
+  /** The current version's `name`, unique among the project's live pipelines. */
+  name: string;
+  /** 1 for the project's default pipeline (exactly one while the project has any). */
+  is_default: number;
+  current_version: number;
+  created_by: string;
+  created_at: number;
+  updated_by: string;
+  updated_at: number;
+  /** Deleted pipelines stay (runs keep their versions), stamped. */
+  deleted_by: string | null;
+  deleted_at: number | null;
+};
+
+/** One saved definition of a pipeline; never changed. */
+export type PipelineVersionsTable = {
+  pipeline_id: string;
+  version: number;
+  tenant_id: string;
+  /** A `PipelineDefinition` (pipelines/definition.ts) with its defaults filled in, JSON. */
+  definition: string;
+  created_by: string;
+  created_at: number;
+};
+
+/** A story's explicit pipeline; without a row the project's default applies. */
+export type StoryPipelinesTable = {
+  story_id: string;
+  tenant_id: string;
+  pipeline_id: string;
+  assigned_by: string;
+  assigned_at: number;
+};
+
+export type DependencySource = 'hub' | 'calm';
+
+/** Story `story_id` depends on story `depends_on_story_id` (same tenant, never itself). */
+export type StoryDependenciesTable = {
+  tenant_id: string;
+  story_id: string;
+  depends_on_story_id: string;
+  /** `hub`: added by a user; `calm`: a Cloud ALM task relation, replaced on every refresh. */
+  source: DependencySource;
+  /** A user id, or `calm` for relations read from Cloud ALM. */
+  created_by: string;
+  created_at: number;
+};
+
+export type HubTables = RunTables & {
   hub_tenants: TenantsTable;
   hub_users: UsersTable;
   hub_api_tokens: ApiTokensTable;
@@ -401,4 +455,8 @@ export type HubTables = {
   hub_audit_log: AuditLogTable;
   hub_writebacks: WriteBacksTable;
   hub_writeback_settings: WriteBackSettingsTable;
+  hub_pipelines: PipelinesTable;
+  hub_pipeline_versions: PipelineVersionsTable;
+  hub_story_pipelines: StoryPipelinesTable;
+  hub_story_dependencies: StoryDependenciesTable;
 };

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { HubDeps } from '../app/deps.js';
 import type { CalmStoriesTable, WriteBacksTable, WriteBackTargetKind } from '../store/tables.js';
 import { batchKeyOf, FEATURE_LEVEL, type WriteBackAction, type WriteBackTarget } from './actions.js';
-import { BATCH_WINDOW_MS, flushWriteBacksJob } from './jobs.js';
+import { flushWriteBacksJob } from './jobs.js';
 import { newMarker, referenceMarker } from './markers.js';
 import { type Db, switchesOf } from './store.js';
 
-export type EnqueueDeps = Pick<HubDeps, 'queue' | 'clock' | 'publicBaseUrl'>;
+export type EnqueueDeps = Pick<HubDeps, 'queue' | 'clock' | 'publicBaseUrl' | 'config'>;
 
 export interface WriteBackInput {
   tenantId: string;
@@ -142,7 +142,7 @@ async function enqueueFor(
       .executeTakeFirst();
     if (!inserted) continue;
     writes.push({ id, target: write.target_kind, marker: write.marker });
-    await deps.queue.enqueue(flushWriteBacksJob(target, now + BATCH_WINDOW_MS), trx);
+    await deps.queue.enqueue(flushWriteBacksJob(target, now + deps.config.writebackBatchWindowMs), trx);
   }
   return { outcome: 'queued', writes };
 }

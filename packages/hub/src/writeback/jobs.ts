@@ -5,12 +5,6 @@ import { batchKeyOf, type WriteBackTarget } from './actions.js';
 export const WRITE_BACK_FLUSH = 'hub.writeback.flush';
 
 /**
- * Actions landing within this window after the first one share one flush (one comment per story,
- * one PATCH per feature): a stage's actions, or a burst of attaches.
- */
-export const BATCH_WINDOW_MS = 1000;
-
-/**
  * One flush per target while it waits (dedupe), writes to one target one at a time and in order
  * (ordering key). Failures reschedule it with the handler's own backoff, for as long as it takes:
  * a row is never dropped.

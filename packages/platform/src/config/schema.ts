@@ -127,6 +127,12 @@ export const ConfigSchema = Type.Object(
       default: 50,
       description: 'Token bucket per Cloud ALM host: calls per second (bursts up to one second of them).',
     }),
+    writebackBatchWindowMs: Type.Integer({
+      minimum: 0,
+      default: 1000,
+      description:
+        'How long write-backs to one Cloud ALM item wait to be joined into one comment; 0 writes each at once.',
+    }),
     shutdownTimeoutMs: Type.Integer({
       minimum: 0,
       default: 10_000,

@@ -25,6 +25,15 @@ export interface JobQueueOptions {
 
 type Row = Omit<JobsTable, 'id'> & { id: number };
 
+/**
+ * States written into the SQL as literals where a partial index is meant to serve the query
+ * (`calmhub_jobs_due`, `_ordering`, `_lease`): SQLite uses a partial index only when the query's
+ * own terms match the index's WHERE, and a bound parameter never does (it scanned the whole
+ * table, and the ordering check scanned it again per candidate).
+ */
+const QUEUED = sql.lit('queued').$castTo<JobState>();
+const RUNNING = sql.lit('running').$castTo<JobState>();
+
 // biome-ignore lint/suspicious/noExplicitAny: the claim subquery is composed by the dialect hook
 type ClaimQuery = SelectQueryBuilder<any, any, any>;
 
@@ -143,7 +152,7 @@ export abstract class SqlJobQueue implements JobQueue {
     let candidates = this.db
       .selectFrom('calmhub_jobs as j')
       .select('j.id')
-      .where('j.state', '=', 'queued')
+      .where('j.state', '=', QUEUED)
       .where('j.run_at', '<=', now)
       .where((eb) =>
         eb.or([
@@ -154,7 +163,7 @@ export abstract class SqlJobQueue implements JobQueue {
                 .selectFrom('calmhub_jobs as o')
                 .select(sql.lit(1).as('one'))
                 .whereRef('o.ordering_key', '=', 'j.ordering_key')
-                .where('o.state', 'in', ['queued', 'running'])
+                .where('o.state', 'in', [QUEUED, RUNNING])
                 .whereRef('o.id', '<', 'j.id'),
             ),
           ),
@@ -279,7 +288,7 @@ export abstract class SqlJobQueue implements JobQueue {
         last_error: 'lease expired: the worker stopped without completing the job',
         updated_at: now,
       }))
-      .where('state', '=', 'running')
+      .where('state', '=', RUNNING)
       .where('locked_until', '<', now)
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
@@ -419,7 +428,7 @@ export abstract class SqlJobQueue implements JobQueue {
     let query = this.db
       .selectFrom('calmhub_jobs')
       .select((eb) => eb.fn.min('run_at').as('next'))
-      .where('state', '=', 'queued');
+      .where('state', '=', QUEUED);
     if (names) query = query.where('name', 'in', names);
     const row = await query.executeTakeFirst();
     const next = row?.next;

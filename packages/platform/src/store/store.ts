@@ -6,6 +6,7 @@ import {
   type DatabaseConnection,
   type Driver,
   Kysely,
+  type SqliteDatabase as KyselySqliteDatabase,
   PostgresDialect,
   SqliteDialect,
   type SqliteDialectConfig,
@@ -90,7 +91,9 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   // biome-ignore lint/complexity/noBannedTypes: see Store.db
-  const db = new Kysely<{}>({ dialect: new ImmediateSqliteDialect({ database }) });
+  const stats = new Map<string, [number, number]>();
+  if (process.env.TMP_SQL_STATS) process.on('SIGTERM', () => { const rows=[...stats].sort((a,b)=>b[1][1]-a[1][1]).slice(0,25); for (const [k,[n,t]] of rows) process.stderr.write(`SQLSTAT ${t.toFixed(0)}ms ${n}x ${k.slice(0,300)}\n`); });
+  const db = new Kysely<{}>({ dialect: new ImmediateSqliteDialect({ database: cachingStatements(database) }), ...(process.env.TMP_SQL_STATS ? { log: (e: { query: { sql: string }; queryDurationMillis: number }) => { const k = e.query.sql; const v = stats.get(k) ?? [0, 0]; v[0]++; v[1] += e.queryDurationMillis; stats.set(k, v); } } : {}) } as never);
   return {
     dialect: 'sqlite',
     db,
@@ -121,6 +124,40 @@ function createPrivateFile(file: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Prepared statements kept per connection, least recently used dropped first. */
+export const SQLITE_STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query it runs; preparing costs as much as running a small statement.
+ * This keeps the prepared statements by SQL text (bounded, least recently used dropped), so a
+ * query the code runs again (the same builder shape, other values) skips the parser and planner.
+ * SQLite re-prepares a statement by itself when the schema changed (a migration). A statement
+ * still iterating (a streamed query) is busy: the caller then gets a fresh one.
+ */
+function cachingStatements(database: SqliteDatabase.Database): KyselySqliteDatabase {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close() {
+      cache.clear();
+      database.close();
+    },
+    prepare(text: string) {
+      const cached = cache.get(text);
+      if (cached !== undefined) {
+        if (cached.busy) return database.prepare(text);
+        // Most recently used last: Map keeps insertion order.
+        cache.delete(text);
+        cache.set(text, cached);
+        return cached;
+      }
+      const statement = database.prepare(text);
+      cache.set(text, statement);
+      if (cache.size > SQLITE_STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      return statement;
+    },
+  };
 }
 
 /**

@@ -30,7 +30,12 @@ const UserBody = Type.Object(
   { additionalProperties: false },
 );
 const FailureBody = Type.Object(
-  { message: Type.String({ minLength: 1, maxLength: 4000 }) },
+  {
+    message: Type.String({ minLength: 1, maxLength: 4000 }),
+    version: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 40, description: 'Only deployments of this version fail' }),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -93,7 +98,7 @@ export function registerCpiAdmin(scope: HttpApp, ctx: SandboxContext): void {
       return { ...settings };
     },
   );
-  scope.put<{ Params: { id: string }; Body: { message: string } }>(
+  scope.put<{ Params: { id: string }; Body: { message: string; version?: string } }>(
     '/artifacts/:id/deploy-failure',
     {
       schema: {
@@ -102,7 +107,8 @@ export function registerCpiAdmin(scope: HttpApp, ctx: SandboxContext): void {
         body: FailureBody,
       },
     },
-    async (request) => setDeployFailure(ctx, request.params.id, request.body.message),
+    async (request) =>
+      setDeployFailure(ctx, request.params.id, request.body.message, request.body.version ?? null),
   );
   scope.delete<{ Params: { id: string } }>(
     '/artifacts/:id/deploy-failure',

@@ -93,5 +93,12 @@ async function initial({ db, types }: MigrationContext): Promise<void> {
 /** Tables of the Cloud Integration emulator, tracked in `calmhub_sandbox_cpi_migrations`. */
 export const cpiMigrations: MigrationSet = {
   name: 'sandbox_cpi',
-  migrations: { '0001_initial': { up: initial } },
+  migrations: {
+    '0001_initial': { up: initial },
+    // A failure switch may name the version it fails: a rollback to another version then deploys.
+    '0002_deploy_failure_version': {
+      up: ({ db }) =>
+        db.schema.alterTable('cpi_artifacts').addColumn('fail_deploy_version', 'text').execute(),
+    },
+  },
 };

@@ -164,6 +164,7 @@ export async function seedCpiDemo(ctx: SandboxContext): Promise<void> {
             modified_by: null,
             modified_at: null,
             fail_deploy_message: null,
+            fail_deploy_version: null,
           })
           .execute();
         const parameters = Object.entries(artifact.parameters).map(([key, value]) => ({

@@ -287,6 +287,7 @@ export async function createArtifact(ctx: SandboxContext, user: string, input: N
       modified_by: null,
       modified_at: null,
       fail_deploy_message: null,
+      fail_deploy_version: null,
     };
     await trx.insertInto('cpi_artifacts').values(row).execute();
     await replaceConfigurations(trx, row.id, content.parameters);
@@ -434,8 +435,12 @@ export async function finishDeploy(ctx: SandboxContext, taskId: string): Promise
       .selectAll()
       .where('id', '=', task.artifact_id)
       .executeTakeFirst();
+    const failsThisVersion =
+      artifact?.fail_deploy_version === null || artifact?.fail_deploy_version === artifact?.version;
     const error = artifact
-      ? artifact.fail_deploy_message
+      ? failsThisVersion
+        ? artifact.fail_deploy_message
+        : null
       : `Integration design time artifact '${task.artifact_id}' was deleted during deployment`;
     await trx
       .updateTable('cpi_deploy_tasks')
@@ -496,15 +501,20 @@ export async function undeploy(ctx: SandboxContext, id: string): Promise<void> {
     throw notFound(`Integration runtime artifact '${id}' does not exist`);
 }
 
-export async function setDeployFailure(ctx: SandboxContext, id: string, message: string | null) {
+export async function setDeployFailure(
+  ctx: SandboxContext,
+  id: string,
+  message: string | null,
+  version: string | null = null,
+) {
   checkStorable(message ?? '', 'message');
   const db = cpiDb(ctx);
   const result = await db
     .updateTable('cpi_artifacts')
-    .set({ fail_deploy_message: message })
+    .set({ fail_deploy_message: message, fail_deploy_version: message === null ? null : version })
     .where('id', '=', id)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0)
     throw notFound(`Integration design time artifact '${id}' does not exist`);
-  return { id, failDeploy: message === null ? null : { message } };
+  return { id, failDeploy: message === null ? null : { message, version } };
 }

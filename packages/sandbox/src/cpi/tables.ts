@@ -37,6 +37,8 @@ export type CpiArtifactTable = {
   modified_at: number | null;
   /** Test switch (admin API): deployments of this artifact fail with this error text. */
   fail_deploy_message: string | null;
+  /** Only deployments of this version fail; null: every deployment. */
+  fail_deploy_version: string | null;
 };
 
 export type CpiConfigurationTable = {

@@ -1,4 +1,11 @@
-import type { CalmComment, CalmExternalReference, CalmFeature, CalmTask, CalmTransport } from './client.js';
+import type {
+  CalmComment,
+  CalmExternalReference,
+  CalmFeature,
+  CalmTask,
+  CalmTaskRelation,
+  CalmTransport,
+} from './client.js';
 
 /**
  * Cloud ALM timestamps have 3 to 7 fractional digits (`2022-03-01T06:37:01.414951300Z`); they are
@@ -109,4 +116,48 @@ export function toExternalReference(value: unknown): CalmExternalReference | und
   const parentUuid = text(raw.parentUuid);
   if (!id || !parentUuid) return undefined;
   return { id, parentUuid: parentUuid.toLowerCase(), name: text(raw.name), url: text(raw.url) };
+}
+
+const firstText = (raw: Record<string, unknown>, names: string[]): string | undefined => {
+  for (const name of names) {
+    const value = text(raw[name]);
+    if (value) return value;
+  }
+  return undefined;
+};
+
+/**
+ * A task relation, read tolerantly (the shape is INFERRED): `sourceTaskId`/`targetTaskId`/`type`
+ * as the sandbox answers, or the usual alternatives. Types are upper case with underscores
+ * (`depends-on` → `DEPENDS_ON`); without an id, one is made of the ends and the type.
+ */
+export function toTaskRelation(value: unknown): CalmTaskRelation | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const raw = value as Record<string, unknown>;
+  const source = firstText(raw, ['sourceTaskId', 'sourceId', 'source', 'fromTaskId', 'fromId']);
+  const target = firstText(raw, ['targetTaskId', 'targetId', 'target', 'toTaskId', 'toId']);
+  const type = firstText(raw, ['type', 'relationType', 'kind']);
+  if (!source || !target || !type) return undefined;
+  const normalised = type
+    .trim()
+    .toUpperCase()
+    .replace(/[\s-]+/g, '_');
+  const sourceTaskId = source.toLowerCase();
+  const targetTaskId = target.toLowerCase();
+  return {
+    id: firstText(raw, ['id', 'uuid'])?.toLowerCase() ?? `${sourceTaskId}:${normalised}:${targetTaskId}`,
+    sourceTaskId,
+    targetTaskId,
+    type: normalised,
+  };
+}
+
+/** A relation list: an array, or one wrapped in `value`, `relations` or `items`. */
+export function toTaskRelations(body: unknown): CalmTaskRelation[] | undefined {
+  const wrapped = body as Record<string, unknown> | null;
+  const list = Array.isArray(body)
+    ? body
+    : [wrapped?.value, wrapped?.relations, wrapped?.items].find((entry) => Array.isArray(entry));
+  if (!Array.isArray(list)) return undefined;
+  return list.map(toTaskRelation).filter((relation): relation is CalmTaskRelation => relation !== undefined);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RemoteCallError } from '../remote-call-error.js';
-import type { CloudAlmClient } from './client.js';
+import type { CalmTaskRelation, CloudAlmClient } from './client.js';
 
 export interface CloudAlmContractSubject {
   /** A client with a valid credential. */
@@ -114,6 +114,41 @@ export function cloudAlmClientContract(name: string, setup: () => Promise<CloudA
         expect(again).toBeInstanceOf(RemoteCallError);
         expect((again as RemoteCallError).remoteStatus).toBe(409);
         expect((again as RemoteCallError).retryable).toBe(false);
+      }),
+    );
+
+    it(
+      "lists a task's relations from both ends, each with its ends and an upper-case type; an unknown task is a 404",
+      withSubject(async ({ client, known }) => {
+        // The known project must have at least one DEPENDS_ON relation between user stories.
+        const tasks = await client.tasks({ projectId: known.id, type: 'CALMUS', pageSize: 100 }, null);
+        let found: { taskId: string; relation: CalmTaskRelation } | undefined;
+        for (const task of tasks.items) {
+          const relations = await client.listTaskRelations(task.id);
+          for (const relation of relations) {
+            expect(relation).toEqual({
+              id: expect.any(String),
+              sourceTaskId: expect.any(String),
+              targetTaskId: expect.any(String),
+              type: expect.stringMatching(/^[A-Z_]+$/),
+            });
+            expect([relation.sourceTaskId, relation.targetTaskId]).toContain(task.id);
+          }
+          const dependsOn = relations.find((r) => r.type === 'DEPENDS_ON' && r.sourceTaskId === task.id);
+          if (dependsOn) {
+            found = { taskId: task.id, relation: dependsOn };
+            break;
+          }
+        }
+        if (!found) throw new Error(`project ${known.id} needs a DEPENDS_ON relation between user stories`);
+        const fromTarget = await client.listTaskRelations(found.relation.targetTaskId);
+        expect(fromTarget.map((r) => r.id)).toContain(found.relation.id);
+        const error = await client.listTaskRelations(randomUUID()).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(RemoteCallError);
+        expect((error as RemoteCallError).remoteStatus).toBe(404);
       }),
     );
 

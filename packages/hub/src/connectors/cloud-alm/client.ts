@@ -88,6 +88,21 @@ export interface CalmExternalReference {
 }
 
 /**
+ * A link between two tasks, as `GET /calm-tasks/v1/tasks/{id}/relations` lists it. The shape is
+ * INFERRED (the public specs name the resource, not its fields), so it is read tolerantly.
+ */
+export interface CalmTaskRelation {
+  id: string;
+  sourceTaskId: string;
+  targetTaskId: string;
+  /**
+   * Upper case: `DEPENDS_ON` (the source can only be done after the target), `BLOCKS` (the source
+   * holds the target up), `RELATES_TO`, or whatever else Cloud ALM answers.
+   */
+  type: string;
+}
+
+/**
  * Where the next page starts: OData `@nextLink` or `$skip`, REST `offset`. Opaque to callers, and
  * plain JSON, so a sync can store it and resume after a crash or a `Retry-After`.
  */
@@ -154,6 +169,11 @@ export interface CloudAlmClient {
   getFeature(uuid: string): Promise<CalmFeature | undefined>;
   /** One task; undefined when it is gone. */
   getTask(id: string): Promise<CalmTask | undefined>;
+  /**
+   * `GET /calm-tasks/v1/tasks/{id}/relations`: every relation the task is the source or the target
+   * of. An unknown task is a 404 (`RemoteCallError`).
+   */
+  listTaskRelations(taskId: string): Promise<CalmTaskRelation[]>;
 
   // Write-back. Writes are never retried inside the call: a caller whose write's outcome is
   // unknown (a retryable error) reads before writing again.
@@ -163,6 +183,8 @@ export interface CloudAlmClient {
   postComment(taskId: string, text: string): Promise<CalmComment>;
   /** `PATCH /calm-features/v1/Features/{uuid}` `{description}` (the whole HTML; 200 or 204). */
   updateFeatureDescription(uuid: string, html: string): Promise<void>;
+  /** PATCHes the feature's status; Cloud ALM's status rules may refuse it (a 4xx RemoteCallError). */
+  updateFeatureStatus(uuid: string, statusCode: string): Promise<void>;
   /** `GET /calm-features/v1/ExternalReferences?$filter=parentUuid eq <guid>`. */
   listExternalReferences(featureUuid: string): Promise<CalmExternalReference[]>;
   /** `POST /calm-features/v1/ExternalReferences` `{id, parentUuid, name, url}`. */

@@ -6,6 +6,13 @@ import { FakeCloudAlm } from './fake-client.js';
 cloudAlmClientContract('in-memory fake', async () => {
   const calm = new FakeCloudAlm(FAKE_SECRET);
   seedFakeCalm(calm);
-  seedCalmProject(calm, { projectId: FAKE_CALM_PROJECT.id, tag: 1, features: 1, storiesPerFeature: 1 });
+  const seeded = seedCalmProject(calm, {
+    projectId: FAKE_CALM_PROJECT.id,
+    tag: 1,
+    features: 1,
+    storiesPerFeature: 2,
+  });
+  const [first, second] = seeded.stories;
+  if (first && second) calm.addRelation(second.id, first.id, 'DEPENDS_ON');
   return { client: calm.client(FAKE_SECRET), wrongSecret: calm.client('wrong'), known: FAKE_CALM_PROJECT };
 });

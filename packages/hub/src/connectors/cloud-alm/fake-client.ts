@@ -8,6 +8,7 @@ import type {
   CalmProject,
   CalmTask,
   CalmTaskAssignment,
+  CalmTaskRelation,
   CalmTransport,
   CalmTransportReference,
   CloudAlmClient,
@@ -45,6 +46,8 @@ export class FakeCloudAlm {
   /** Comments of tasks, in the order they were posted. */
   readonly comments: CalmComment[] = [];
   readonly externalReferences: CalmExternalReference[] = [];
+  /** Task relations (`/tasks/{id}/relations`). */
+  readonly relations: CalmTaskRelation[] = [];
   /** Writes whose answer is lost, per operation: the write is applied, then the call fails retryably. */
   private readonly lostAnswers = new Map<FakeWrite, number>();
 
@@ -72,6 +75,18 @@ export class FakeCloudAlm {
   addProject(project: CalmProject): CalmProject {
     this.projects.push(project);
     return project;
+  }
+
+  /** Relates two tasks: `DEPENDS_ON` means the source can only be done after the target. */
+  addRelation(sourceTaskId: string, targetTaskId: string, type = 'DEPENDS_ON'): CalmTaskRelation {
+    const relation = { id: randomUUID(), sourceTaskId, targetTaskId, type };
+    this.relations.push(relation);
+    return relation;
+  }
+
+  removeRelation(id: string): void {
+    const index = this.relations.findIndex((r) => r.id === id);
+    if (index >= 0) this.relations.splice(index, 1);
   }
 
   client(clientSecret: string): CloudAlmClient {
@@ -182,6 +197,13 @@ export class FakeCloudAlm {
         await call();
         return this.tasks.find((t) => t.id === id && visible(t.projectId));
       },
+      listTaskRelations: async (taskId) => {
+        await call();
+        const task = taskOrThrow(taskId);
+        return this.relations
+          .filter((r) => r.sourceTaskId === task.id || r.targetTaskId === task.id)
+          .map((r) => ({ ...r }));
+      },
       listComments: async (taskId) => {
         await call();
         taskOrThrow(taskId);
@@ -194,6 +216,12 @@ export class FakeCloudAlm {
         this.comments.push(comment);
         this.answerLost('postComment');
         return { ...comment };
+      },
+      updateFeatureStatus: async (uuid, statusCode) => {
+        await call();
+        const feature = featureOrThrow(uuid);
+        feature.statusCode = statusCode;
+        feature.modifiedAt = Math.max(Date.now(), feature.modifiedAt + 1);
       },
       updateFeatureDescription: async (uuid, html) => {
         await call();

@@ -143,6 +143,39 @@ describe('HttpCloudAlmClient', () => {
     ]);
   });
 
+  it("reads a task's relations tolerantly (their shape is inferred): other field names, wrappers, odd types", async () => {
+    const answers: Record<string, string> = {
+      '/api/calm-tasks/v1/tasks/T1/relations': JSON.stringify([
+        { id: 'R1', sourceTaskId: 'T1', targetTaskId: 'T2', type: 'DEPENDS_ON' },
+        { sourceId: 'T3', targetId: 'T1', relationType: 'blocks' },
+        { source: 'T1', target: 'T4', kind: 'relates to' },
+        { id: 'R9', sourceTaskId: 'T1' },
+      ]),
+      '/api/calm-tasks/v1/tasks/T2/relations': JSON.stringify({
+        value: [{ uuid: 'R1', fromTaskId: 'T1', toTaskId: 'T2', type: 'depends-on' }],
+      }),
+      '/api/calm-tasks/v1/tasks/T3/relations': '{"unexpected":true}',
+    };
+    const calm = await scriptedCalm((req, res) => {
+      const body = answers[req.url ?? ''];
+      if (body === undefined)
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"no"}');
+      else res.setHeader('content-type', 'application/json').end(body);
+    });
+    closers.push(calm.close);
+    const c = client(calm.base);
+    expect(await c.listTaskRelations('T1')).toEqual([
+      { id: 'r1', sourceTaskId: 't1', targetTaskId: 't2', type: 'DEPENDS_ON' },
+      { id: 't3:BLOCKS:t1', sourceTaskId: 't3', targetTaskId: 't1', type: 'BLOCKS' },
+      { id: 't1:RELATES_TO:t4', sourceTaskId: 't1', targetTaskId: 't4', type: 'RELATES_TO' },
+    ]);
+    expect(await c.listTaskRelations('T2')).toEqual([
+      { id: 'r1', sourceTaskId: 't1', targetTaskId: 't2', type: 'DEPENDS_ON' },
+    ]);
+    expect(await c.listTaskRelations('T3').catch((e: unknown) => e)).toBeInstanceOf(RemoteCallError);
+    expect(await c.listTaskRelations('T5').catch((e: unknown) => e)).toMatchObject({ remoteStatus: 404 });
+  });
+
   it('names an unreachable Cloud ALM without leaking query values', async () => {
     const c = new HttpCloudAlmClient(
       { tokens: new TokenCache(), timeoutMs: 2000, now: Date.now },

@@ -10,6 +10,7 @@ import {
   toFeature,
   toLink,
   toTask,
+  toTaskRelations,
   toTransport,
 } from './calm-shapes.js';
 import type {
@@ -20,6 +21,7 @@ import type {
   CalmProject,
   CalmTask,
   CalmTaskAssignment,
+  CalmTaskRelation,
   CalmTransport,
   CalmTransportReference,
   CloudAlmClient,
@@ -169,6 +171,12 @@ export class HttpCloudAlmClient implements CloudAlmClient {
     return toTask(this.parse<unknown>(response, (v) => typeof v === 'object' && v !== null));
   }
 
+  async listTaskRelations(taskId: string): Promise<CalmTaskRelation[]> {
+    const response = await this.call('GET', `${TASKS}/${encodeURIComponent(taskId)}/relations`);
+    const body = this.parse<unknown>(response, (v) => toTaskRelations(v) !== undefined);
+    return toTaskRelations(body) ?? [];
+  }
+
   async listComments(taskId: string): Promise<CalmComment[]> {
     const response = await this.call('GET', `${TASKS}/${encodeURIComponent(taskId)}/comments`);
     return this.parse<unknown[]>(response, Array.isArray)
@@ -180,6 +188,10 @@ export class HttpCloudAlmClient implements CloudAlmClient {
     const response = await this.call('POST', `${TASKS}/${encodeURIComponent(taskId)}/comments`, [], { text });
     const comment = toComment(this.parse<unknown>(response, (v) => typeof v === 'object' && v !== null));
     return comment ?? { id: '', taskId, text, createdAt: 0 };
+  }
+
+  async updateFeatureStatus(uuid: string, statusCode: string): Promise<void> {
+    await this.call('PATCH', `${FEATURES}/Features/${encodeURIComponent(uuid)}`, [], { statusCode });
   }
 
   async updateFeatureDescription(uuid: string, html: string): Promise<void> {
