@@ -4,9 +4,12 @@
  *   npm run bench:webhook                   (10 connections, pipelining 1, 2 s warm-up + 10 s each)
  *   BENCH_CONNECTIONS=50 BENCH_DURATION_S=20 npm run bench:webhook
  *
- * Three processes besides this one: the baseline (a no-op `node:http` server answering 202), the
- * hub (`calmhub serve`, SQLite in a temporary directory, its job worker running, as users run it),
- * and the load generator (autocannon), so neither server shares an event loop with the load. The
+ * Processes besides this one: the baseline (a no-op `node:http` server answering 202), two more
+ * servers for reference (the same storing one SQLite row per request; the hub's HTTP skeleton
+ * with a no-op route), the hub (`calmhub serve`, SQLite in a temporary directory, its job worker
+ * running, as users run it), and the load generator (autocannon), so no server shares an event
+ * loop with the load. The hub is then loaded again at a fixed rate (BENCH_FIXED_RATE_SHARE of the
+ * raw throughput, default 0.5) for its p99 below saturation. The
  * sandbox (demo seed) runs in this process; the hub's integration is linked to its Finance
  * project, so processing reads each feature from its Cloud ALM API. Every request is a distinct
  * FEATURE.UPDATED event (its own `webhook-id` and `modifiedAt`) about one of that project's
@@ -165,6 +168,8 @@ try {
     60,
   );
   const rawSqliteUrl = (await rawSqlite.match)[1] as string;
+  const fastify = spawnUntil([...tsxArgs, here('./fastify-server.ts')], {}, /"url":"(http:\/\/[^"]+)"/, 60);
+  const fastifyUrl = (await fastify.match)[1] as string;
 
   // The hub, its own process: the built CLI as users run it, the sources through tsx otherwise.
   const built = here('../../packages/cli/dist/main.js');
@@ -223,6 +228,7 @@ try {
   // The same load against each, one after the other; then the hub again at a fixed rate.
   const rawResult = await load(rawUrl, 'raw', features);
   const rawSqliteResult = await load(rawSqliteUrl, 'raw-sqlite', features);
+  const fastifyResult = await load(fastifyUrl, 'fastify', features);
   const hubResult = await load(webhook.url, 'hub', features);
   const fixedRate = Math.max(1, Math.round(rawResult.requestsPerSecond * FIXED_RATE_SHARE));
   const hubFixedResult =
@@ -280,6 +286,7 @@ try {
     ],
     ['raw node:http (202 no-op)', figures(rawResult)],
     ['raw node:http + 1 SQLite insert', figures(rawSqliteResult)],
+    ['hub HTTP skeleton, no-op route', figures(fastifyResult)],
     [
       INGEST_ONLY ? 'hub webhook (SQLite, integration off)' : 'hub webhook (SQLite, worker on)',
       figures(hubResult),
@@ -295,6 +302,7 @@ try {
     ['ratio hub / raw', `${pct(ratio)}`],
     ['ratio hub / raw+SQLite', `${pct(ratioToSqlite)} (second baseline, for reference)`],
     ['ratio raw+SQLite / raw', `${pct(rawSqliteResult.requestsPerSecond / rawResult.requestsPerSecond)}`],
+    ['ratio no-op skeleton / raw', `${pct(fastifyResult.requestsPerSecond / rawResult.requestsPerSecond)}`],
     ['goal: throughput >= 70 % of raw', `${pct(ratio)}: ${verdict(ratio >= 0.7)}`],
     [
       'goal: p99 <= 10 ms (saturation)',

@@ -76,7 +76,7 @@ export const credentialsCommand: Command = {
   summary: 'the Credential Manager: list, add (Register Credential), test, rotate',
   help: [
     'Usage: calmhub credentials [list] [--project P]',
-    '       calmhub credentials add --name N --service-key FILE            (SAP Cloud ALM, BTP service key as pasted)',
+    '       calmhub credentials add --name N --service-key FILE            (Cloud ALM, CTMS or Cloud Integration service key as pasted)',
     '       calmhub credentials add --name N --client-id ID --client-secret S --auth-url URL [--api-url URL]',
     '       calmhub credentials add --name N --type oauth2_client_credentials --token-url URL --client-id ID --client-secret S',
     '       calmhub credentials add --name N --type basic --username U --password P [--endpoint URL]',

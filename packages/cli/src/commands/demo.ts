@@ -48,6 +48,7 @@ export async function linkDemoProject(
       name: DEMO_CREDENTIAL,
       serviceKey: sandbox.serviceKey,
     }));
+  await givenDemoPipeline(api, sandbox, project.id);
   const integrations = `/api/v1/projects/${project.id}/integrations`;
   const existing = await findByName<{ name: string; webhook: { url: string } | null }>(
     api,
@@ -71,6 +72,47 @@ export async function linkDemoProject(
   await api.post(`/api/v1/integrations/${created.id}/sync`, { mode: 'full' });
   if (created.webhook) await configurePush(sandbox, hubUrl, created.webhook.path, calmProject.id);
   return created.webhook ? { webhookUrl: created.webhook.url } : {};
+}
+
+/** The sandbox's CTMS landscape (DEV → QAS → PRD) and Cloud Integration tenant behind the demo pipeline. */
+export const DEMO_PIPELINE_YAML = `name: Demo release
+description: Transports through the sandbox's CTMS (DEV → QAS → PRD); integration flows deployed in place
+stages:
+  - key: dev
+    name: Development
+    targets: { ctms: { credential: CTMS sandbox, node: DEV }, cloudIntegration: { credential: Cloud Integration sandbox } }
+  - key: test
+    name: Quality
+    targets: { ctms: { credential: CTMS sandbox, node: QAS }, cloudIntegration: { credential: Cloud Integration sandbox } }
+    tasks:
+      pre:
+        - { type: validation, name: Quality gate, continueOnFailure: true }
+      deploy:
+        - { type: deployment, name: Import transports into QAS, kind: ctms_import }
+        - { type: deployment, name: Deploy integration flows, kind: cpi_deploy }
+  - key: production
+    name: Production
+    targets: { ctms: { credential: CTMS sandbox, node: PRD } }
+    tasks:
+      pre:
+        - { type: approval, name: Release approval, roles: [approver, release_manager] }
+      deploy:
+        - { type: deployment, name: Import transports into PRD, kind: ctms_import }
+`;
+
+/** CTMS and Cloud Integration credentials from the sandbox's keys and the demo pipeline, unless there. */
+async function givenDemoPipeline(api: ApiClient, sandbox: Sandbox, projectId: string): Promise<void> {
+  const admin = createApiClient(`${sandbox.url}/admin`, sandbox.adminToken);
+  for (const [name, path] of [
+    ['CTMS sandbox', '/ctms/service-key'],
+    ['Cloud Integration sandbox', '/cpi/service-key'],
+  ] as const) {
+    if (!(await findByName(api, '/api/v1/credentials', name)))
+      await api.post('/api/v1/credentials', { name, serviceKey: await admin.get(path) });
+  }
+  const pipelines = await api.get<{ items: unknown[] }>(`/api/v1/projects/${projectId}/pipelines`);
+  if (pipelines.items.length === 0)
+    await api.post(`/api/v1/projects/${projectId}/pipelines/import`, DEMO_PIPELINE_YAML);
 }
 
 /**

@@ -33,8 +33,17 @@ const KEPT_HEADERS =
 const UNKNOWN = { outcome: 'unknown_endpoint' } as const;
 /** Most deliveries stored in one transaction; more wait for the next one. */
 const MAX_BATCH = 256;
-/** Rows per INSERT statement (15 columns each: far below both engines' bound-parameter limits). */
+/** Rows per INSERT statement (17 columns each: far below both engines' bound-parameter limits). */
 const INSERT_CHUNK = 100;
+/**
+ * Under a burst (more than BURST_PER_SECOND deliveries in the last second), processing of an item
+ * starts COALESCE_MS after its first delivery, and the deliveries about it arriving meanwhile
+ * join that job (SQLite, see processDeliveryJob): one read of the item from Cloud ALM for all of
+ * them, instead of a read per delivery competing with the edge for the store and the event loop.
+ * A lone delivery is processed at once.
+ */
+const BURST_PER_SECOND = 50;
+const COALESCE_MS = 200;
 
 function basicMatches(authorization: string | undefined, user: string, password: string): boolean {
   const presented = /^Basic\s+(\S+)$/i.exec(authorization ?? '')?.[1] ?? '';
@@ -65,8 +74,6 @@ interface Waiting {
 }
 
 const batchers = new WeakMap<object, IngestBatcher>();
-const TMP = { n: 0, rows: 0, ms: 0 };
-if (process.env.TMP_SQL_STATS) process.on('SIGTERM', () => process.stderr.write(`BATCHSTAT ${JSON.stringify(TMP)}\n`));
 
 /** One batcher per store (a hub process has one; tests start several hubs in one process). */
 function batcherFor(deps: Deps): IngestBatcher {
@@ -82,8 +89,24 @@ class IngestBatcher {
   private waiting: Waiting[] = [];
   private scheduled = false;
   private writing = false;
+  /** Deliveries received in the current and the previous second (a cheap rate). */
+  private second = 0;
+  private thisSecond = 0;
+  private lastSecond = 0;
 
   constructor(private readonly deps: Deps) {}
+
+  /** Whether deliveries arrive as a burst: then processing waits a little to coalesce them. */
+  private bursting(count: number): boolean {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.second) {
+      this.lastSecond = second === this.second + 1 ? this.thisSecond : 0;
+      this.thisSecond = 0;
+      this.second = second;
+    }
+    this.thisSecond += count;
+    return this.thisSecond + this.lastSecond > BURST_PER_SECOND;
+  }
 
   submit(delivery: Delivery): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
@@ -120,11 +143,11 @@ class IngestBatcher {
 
   private async write(batch: Waiting[]): Promise<void> {
     let results: IngestResult[];
-    const t0 = performance.now();
     try {
       results = await ingestTogether(
         this.deps,
         batch.map((w) => w.delivery),
+        this.bursting(batch.length) ? COALESCE_MS : 0,
       );
     } catch (error) {
       if (batch.length === 1) {
@@ -134,7 +157,7 @@ class IngestBatcher {
       // A delivery that cannot be stored must not fail the others: each again on its own.
       for (const waiting of batch) {
         try {
-          waiting.resolve((await ingestTogether(this.deps, [waiting.delivery]))[0] as IngestResult);
+          waiting.resolve((await ingestTogether(this.deps, [waiting.delivery], 0))[0] as IngestResult);
         } catch (single) {
           waiting.reject(single);
         }
@@ -142,7 +165,6 @@ class IngestBatcher {
       return;
     }
     for (const [index, waiting] of batch.entries()) waiting.resolve(results[index] as IngestResult);
-    if (process.env.TMP_SQL_STATS) { TMP.n++; TMP.rows += batch.length; TMP.ms += performance.now() - t0; }
   }
 }
 
@@ -241,7 +263,11 @@ function check(deps: Deps, delivery: Delivery, integration: IntegrationRow | und
 }
 
 /** Checks and stores deliveries in one transaction; one result per delivery, in order. */
-async function ingestTogether(deps: Deps, deliveries: Delivery[]): Promise<IngestResult[]> {
+async function ingestTogether(
+  deps: Deps,
+  deliveries: Delivery[],
+  processingDelayMs: number,
+): Promise<IngestResult[]> {
   return deps.db.transaction().execute(async (trx) => {
     const ids = [...new Set(deliveries.map((d) => d.integrationId.toLowerCase()))];
     const rows = await trx
@@ -323,9 +349,12 @@ async function ingestTogether(deps: Deps, deliveries: Delivery[]): Promise<Inges
       else eventsFor.add(integration);
       if (!delivery.selfTest && !ignoredBecause)
         jobs.push(
-          processDeliveryJob(integration.id, id, envelope.resourceId, {
-            coalesce: deps.queue.dialect === 'sqlite',
-          }),
+          deps.queue.dialect === 'sqlite'
+            ? processDeliveryJob(integration.id, id, envelope.resourceId, {
+                coalesce: true,
+                ...(processingDelayMs > 0 ? { runAt: now + processingDelayMs } : {}),
+              })
+            : processDeliveryJob(integration.id, id, envelope.resourceId),
         );
     }
     for (const integration of eventsFor) {

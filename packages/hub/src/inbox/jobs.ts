@@ -11,12 +11,13 @@ export const PROCESS_DELIVERY = 'hub.inbox.process';
  * a waiting job has committed before that job can be claimed. On PostgreSQL the insert's
  * ON CONFLICT DO NOTHING takes no lock, so the job could be claimed and read the inbox before
  * the joining delivery commits; each delivery keeps its own job there.
+ * `runAt`: a later start, so that more deliveries about the item join the job (under a burst).
  */
 export const processDeliveryJob = (
   integrationId: string,
   deliveryId: string,
   resourceId: string | undefined,
-  options: { coalesce?: boolean } = {},
+  options: { coalesce?: boolean; runAt?: number } = {},
 ): JobSpec => {
   const orderingKey = `calm-item:${integrationId}:${(resourceId ?? deliveryId).toLowerCase()}`;
   return {
@@ -26,6 +27,7 @@ export const processDeliveryJob = (
     ...(options.coalesce && resourceId !== undefined
       ? { dedupeKey: `${PROCESS_DELIVERY}:${orderingKey}` }
       : {}),
+    ...(options.runAt !== undefined ? { runAt: options.runAt } : {}),
     maxAttempts: 1000,
   };
 };

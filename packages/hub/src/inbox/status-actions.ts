@@ -5,12 +5,15 @@ import type { HubDeps } from '../app/deps.js';
 import { integrationAudit, recordAudit } from '../audit/record-audit.js';
 import { RemoteCallError } from '../connectors/remote-call-error.js';
 import { resolveCredentialForProject } from '../credentials/credentials.js';
+import { consumePromotionJob } from '../runs/jobs.js';
 import type { HubTables, IntegrationsTable, StatusActionsTable } from '../store/tables.js';
 import { applyTransports } from '../sync/apply-items.js';
 import { enqueueWriteBack } from '../writeback/enqueue-write-back.js';
-import { consumePromotionJob } from '../runs/jobs.js';
 
-type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'connectors' | 'queue' | 'publicBaseUrl' | 'logger' | 'config'>;
+type Deps = Pick<
+  HubDeps,
+  'db' | 'clock' | 'secrets' | 'connectors' | 'queue' | 'publicBaseUrl' | 'logger' | 'config'
+>;
 
 export type StatusAction = StatusActionsTable['action'];
 

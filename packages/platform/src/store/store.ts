@@ -91,9 +91,9 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   // biome-ignore lint/complexity/noBannedTypes: see Store.db
-  const stats = new Map<string, [number, number]>();
-  if (process.env.TMP_SQL_STATS) process.on('SIGTERM', () => { const rows=[...stats].sort((a,b)=>b[1][1]-a[1][1]).slice(0,25); for (const [k,[n,t]] of rows) process.stderr.write(`SQLSTAT ${t.toFixed(0)}ms ${n}x ${k.slice(0,300)}\n`); });
-  const db = new Kysely<{}>({ dialect: new ImmediateSqliteDialect({ database: cachingStatements(database) }), ...(process.env.TMP_SQL_STATS ? { log: (e: { query: { sql: string }; queryDurationMillis: number }) => { const k = e.query.sql; const v = stats.get(k) ?? [0, 0]; v[0]++; v[1] += e.queryDurationMillis; stats.set(k, v); } } : {}) } as never);
+  const db = new Kysely<{}>({
+    dialect: new ImmediateSqliteDialect({ database: cachingStatements(database) }),
+  });
   return {
     dialect: 'sqlite',
     db,
