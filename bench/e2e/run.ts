@@ -7,7 +7,8 @@
  *
  *   npm run bench:e2e                                  (100 changes, one at a time)
  *   BENCH_CHANGES=20 npm run bench:e2e
- *   BENCH_HUB_JOB_POLL_INTERVAL_MS=50 npm run bench:e2e    (tunes the spawned hub; printed)
+ *   BENCH_HUB_CALM_RPS=1000 npm run bench:e2e          (tunes the spawned hub; printed as such)
+ *   BENCH_WRITEBACK_OFF=feature_line,feature_reference npm run bench:e2e   (diagnosis; printed)
  *
  * Processes: the sandbox (seeded with one project of BENCH_FEATURES features, each with exactly one
  * user story) runs in this process; the hub (`calmhub serve`, the built CLI when present, SQLite in
@@ -30,7 +31,10 @@
  * "Added by the hub" = (point − t0) − (baseline arrival − t0), per change.
  * Goal: added by the hub at the comment point, p50 ≤ 30 ms and p99 ≤ 150 ms.
  * The hops come from the hub's tables (inbox, transitions, promotion requests, runs, write-backs)
- * and the sandbox's (change events, push attempts), and are printed as p50/p99 each.
+ * and the sandbox's (change events, push attempts), and are printed as p50/p99 each, with the
+ * pushes the hub got and the calls it made to Cloud ALM per change (the sandbox's request log).
+ * Percentiles are nearest-rank. BENCH_KEEP_DATA=1 keeps the hub's data directory; BENCH_HUB_LOG=1
+ * copies its log to stderr.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -53,6 +57,8 @@ const HUB_TUNING: Record<string, string> = Object.fromEntries(
     ['BENCH_HUB_JOB_POLL_INTERVAL_MS', 'CALMHUB_JOB_POLL_INTERVAL_MS'],
     ['BENCH_HUB_JOB_CONCURRENCY', 'CALMHUB_JOB_CONCURRENCY'],
     ['BENCH_HUB_SQLITE_SYNCHRONOUS', 'CALMHUB_SQLITE_SYNCHRONOUS'],
+    ['BENCH_HUB_CALM_RPS', 'CALMHUB_CALM_REQUESTS_PER_SECOND'],
+    ['BENCH_HUB_CALM_CONCURRENCY', 'CALMHUB_CALM_MAX_CONCURRENCY'],
   ].flatMap(([bench, hub]) => {
     const value = process.env[bench as string];
     return value ? [[hub as string, value]] : [];
@@ -177,9 +183,8 @@ interface Change {
   featureUuid: string;
   taskId: string;
   storyId: string;
+  /** Right before the status change call. */
   t0: number;
-  /** When the bench saw the comment (only paces the loop; the figure is the comment's own stamp). */
-  seenAt: number | undefined;
 }
 
 try {
@@ -341,7 +346,6 @@ try {
       taskId: story.calm_id,
       storyId: story.id,
       t0: 0,
-      seenAt: undefined,
     });
     if (changes.length === CHANGES) break;
   }
@@ -428,7 +432,6 @@ try {
     }
     eventListener = undefined;
     if (!done) missing++;
-    change.seenAt = done ? Date.now() : undefined;
     await settle(10_000);
   }
   const runSeconds = (Date.now() - runStarted) / 1000;
@@ -541,6 +544,16 @@ try {
       },
     });
   }
+  // Outcomes of the pushes the hub got (its own write-backs to a feature are pushed back to it too).
+  const deliveries = new Map<string, number>();
+  for (const { reason } of hubDb
+    .prepare<[string, number], { reason: string | null }>(
+      'SELECT reason FROM hub_webhook_inbox WHERE integration_id = ? AND self_test = 0 AND received_at >= ?',
+    )
+    .all(integration.id, runStarted)) {
+    const key = (reason ?? 'not processed').replace(/ for delivery .*/, ' for another delivery');
+    deliveries.set(key, (deliveries.get(key) ?? 0) + 1);
+  }
   hubDb.close();
 
   const stats = (values: number[]) => {
@@ -597,7 +610,7 @@ try {
           ? `TUNED: ${Object.entries(HUB_TUNING)
               .map(([k, v]) => `${k}=${v}`)
               .join(', ')}`
-          : 'everything else at the product defaults (job poll interval 1000 ms, concurrency 10)'
+          : 'everything else at the product defaults (job poll 1000 ms, Cloud ALM budget 50 calls/s, 4 in flight)'
       }${WRITEBACK_OFF.length ? `; EXPERIMENT, write-back switched off: ${WRITEBACK_OFF.join(', ')}` : ''}`,
     ],
     ['baseline: sandbox push to no-op', figures(col('baseline'))],
@@ -635,6 +648,13 @@ try {
     [
       '  8b of which: after it (flush job + POST)',
       `${ms(stats(hop('afterRequested')).p50)} / ${ms(stats(hop('afterRequested')).p99)}`,
+    ],
+    [
+      'pushes the hub got per change',
+      `${([...deliveries.values()].reduce((a, b) => a + b, 0) / rows.length).toFixed(1)}: ${[...deliveries]
+        .sort((a, b) => b[1] - a[1])
+        .map(([reason, n]) => `${(n / rows.length).toFixed(1)} "${reason}"`)
+        .join(', ')}`,
     ],
     [
       'hub calls to Cloud ALM per change',

@@ -42,8 +42,6 @@ const INGEST_ONLY = process.env.BENCH_INGEST_ONLY === '1';
 /** Share of the raw throughput offered to the hub in the fixed-rate run (0: no such run). */
 const FIXED_RATE_SHARE = Number(process.env.BENCH_FIXED_RATE_SHARE ?? 0.5);
 /** Experiment: adds an index on the inbox's (integration, item, state, received) before the load. */
-const ITEM_INDEX = process.env.BENCH_ITEM_INDEX === '1';
-
 async function json<T = unknown>(
   url: string,
   init: { method?: string; headers?: Record<string, string>; body?: string } = {},
@@ -215,16 +213,6 @@ try {
     `/api/v1/integrations/${integration.id}/webhook`,
   );
 
-  if (ITEM_INDEX) {
-    // Experiment: the index the inbox's per-item queries need (settle, coalesced deliveries).
-    const writer = new Database(join(dataDir, 'calmhub.sqlite'));
-    writer.pragma('busy_timeout = 5000');
-    writer.exec(
-      'CREATE INDEX IF NOT EXISTS bench_webhook_inbox_item ON hub_webhook_inbox (integration_id, resource_id, state, received_at)',
-    );
-    writer.close();
-  }
-
   // The same load against each, one after the other; then the hub again at a fixed rate.
   const rawResult = await load(rawUrl, 'raw', features);
   const rawSqliteResult = await load(rawSqliteUrl, 'raw-sqlite', features);
@@ -336,7 +324,6 @@ try {
         .map(([s, n]) => `${s} ${n}`)
         .join(', '),
     ],
-    ...(ITEM_INDEX ? [['note', 'BENCH_ITEM_INDEX=1: an extra inbox index was created for this run']] : []),
   ];
   const width = Math.max(...out.map(([k]) => (k as string).length));
   for (const [k, v] of out) console.log(`${(k as string).padEnd(width)}  ${v}`);

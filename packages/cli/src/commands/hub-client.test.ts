@@ -5,18 +5,7 @@ import { buildHub, FakeCloudAlm, type Hub } from '@calmhub/hub';
 import { FAKE_CALM_PROJECT, FAKE_SECRET, fakeConnectors, seedFakeCalm } from '@calmhub/hub/testing';
 import { createLogger, loadConfig } from '@calmhub/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../run-cli.js';
-
-/** Runs `calmhub …` in-process and returns what it printed. */
-async function calmhub(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (out += text) },
-    stderr: { write: (text: string) => (err += text) },
-  });
-  return { code, out, err };
-}
+import { calmhub } from '../testing/run-in-process.js';
 
 describe('calmhub as a client of a running hub', () => {
   let dataDir: string;

@@ -13,17 +13,7 @@ import {
   waitForIdle,
 } from '@calmhub/hub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../run-cli.js';
-
-async function calmhub(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (out += text) },
-    stderr: { write: (text: string) => (err += text) },
-  });
-  return { code, out, err };
-}
+import { calmhub } from '../testing/run-in-process.js';
 
 describe('calmhub promote, runs, approve, retry, abort', () => {
   let hub: TestHub;

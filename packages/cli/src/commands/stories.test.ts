@@ -14,18 +14,7 @@ import {
   type TestHub,
 } from '@calmhub/hub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../run-cli.js';
-
-/** Runs `calmhub …` in-process and returns what it printed. */
-async function calmhub(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (out += text) },
-    stderr: { write: (text: string) => (err += text) },
-  });
-  return { code, out, err };
-}
+import { calmhub } from '../testing/run-in-process.js';
 
 describe('calmhub stories and components', () => {
   let hub: TestHub;

@@ -1,5 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createPostgresTestStore, type TestStore } from '@calmhub/platform/testing';
 import type { Sandbox } from '@calmhub/sandbox';
 import { request } from 'undici';
 
@@ -196,4 +200,43 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Hub processes for crash tests (run from the sources, killed with SIGKILL), each test with its
+ * own data directory and, on PostgreSQL, its own database clone. `stopAll` (in afterEach) kills
+ * what still runs and removes what the test made.
+ */
+export function hubProcesses() {
+  const running: CliRun[] = [];
+  const cleanups: Array<() => Promise<void> | void> = [];
+  return {
+    cleanups,
+    /** A data directory and the hub's environment on `engine`, `env` added. */
+    async environment(engine: 'sqlite' | 'postgres', env: Record<string, string>) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'calmhub-crash-'));
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const all: Record<string, string> = { CALMHUB_DATA_DIR: dataDir, ...env };
+      let pg: TestStore | undefined;
+      if (engine === 'postgres') {
+        const clone = await createPostgresTestStore([]);
+        cleanups.push(() => clone.cleanup());
+        all.DATABASE_URL = clone.location;
+        pg = clone;
+      }
+      return { dataDir, env: all, pg };
+    },
+    async start(env: Record<string, string>): Promise<{ run: CliRun; url: string }> {
+      const run = runCalmhub(['serve', '--port', '0'], env);
+      running.push(run);
+      return { run, url: await listeningUrl(run) };
+    },
+    async stopAll() {
+      for (const run of running.splice(0)) {
+        if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+        await run.exited;
+      }
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    },
+  };
 }

@@ -1,19 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPostgresTestStore, type TestStore, testDatabaseUrl } from '@calmhub/platform/testing';
+import { testDatabaseUrl } from '@calmhub/platform/testing';
 import { type Sandbox, startSandbox } from '@calmhub/sandbox';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type CliRun,
-  hubCall,
-  linkAndSync,
-  listeningUrl,
-  runCalmhub,
-  sandboxAdmin,
-  until,
-} from './helpers.js';
+import { hubCall, hubProcesses, linkAndSync, sandboxAdmin, until } from './helpers.js';
 
 const PIPELINE = `
 name: Transports
@@ -38,15 +29,8 @@ const engines = testDatabaseUrl ? (['sqlite', 'postgres'] as const) : (['sqlite'
  * from its memoised steps, reads the request's status instead of importing again, and finishes.
  */
 describe('release pipeline: SIGKILL of the hub during a deployment task', () => {
-  const running: CliRun[] = [];
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const run of running.splice(0)) {
-      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
-      await run.exited;
-    }
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const hubs = hubProcesses();
+  afterEach(() => hubs.stopAll());
 
   it.each(engines)(
     'finishes the run after a restart with exactly one import (%s)',
@@ -57,30 +41,17 @@ describe('release pipeline: SIGKILL of the hub during a deployment task', () => 
         seed: 'demo',
         logLevel: 'silent',
       });
-      cleanups.push(() => sandbox.stop());
+      hubs.cleanups.push(() => sandbox.stop());
       // Long enough for the kill to land while the import runs.
       await sandboxAdmin(sandbox, 'PATCH', '/ctms/settings', { importDurationMs: 4000 });
-      const dataDir = mkdtempSync(join(tmpdir(), 'calmhub-pipeline-crash-'));
-      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-      const env: Record<string, string> = {
-        CALMHUB_DATA_DIR: dataDir,
+      const { dataDir, env } = await hubs.environment(engine, {
         CALMHUB_LOG_LEVEL: 'info',
         CALMHUB_JOB_POLL_INTERVAL_MS: '100',
         CALMHUB_JOB_LEASE_MS: '2000',
         CALMHUB_SYNC_DELTA_INTERVAL_MS: '3600000',
         CALMHUB_SYNC_SWEEP_INTERVAL_MS: '3600000',
-      };
-      let pg: TestStore | undefined;
-      if (engine === 'postgres') {
-        pg = await createPostgresTestStore([]);
-        cleanups.push(() => pg?.cleanup());
-        env.DATABASE_URL = pg.location;
-      }
-      const startHub = async () => {
-        const run = runCalmhub(['serve', '--port', '0'], env);
-        running.push(run);
-        return { run, url: await listeningUrl(run) };
-      };
+      });
+      const startHub = () => hubs.start(env);
 
       let hub = await startHub();
       const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();

@@ -1,22 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Hub, hubSqliteFile } from '@calmhub/hub';
 import { createStore, loadConfig, type Store } from '@calmhub/platform';
-import { createPostgresTestStore, type TestStore, testDatabaseUrl } from '@calmhub/platform/testing';
+import { testDatabaseUrl } from '@calmhub/platform/testing';
 import { type Sandbox, startSandbox } from '@calmhub/sandbox';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  type CliRun,
   calmApi,
   FINANCE,
   type HubAnswer,
   hubCall,
+  hubProcesses,
   linkAndSync,
-  listeningUrl,
-  runCalmhub,
   sandboxAdmin,
 } from './helpers.js';
 
@@ -88,15 +85,9 @@ interface AuditPage {
 const engines = testDatabaseUrl ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
 
 describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged events', () => {
-  const running: CliRun[] = [];
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const run of running.splice(0)) {
-      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
-      await run.exited;
-    }
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const hubs = hubProcesses();
+  const { cleanups } = hubs;
+  afterEach(() => hubs.stopAll());
 
   it.each(engines)(
     'processes every acknowledged event exactly once after a restart (%s)',
@@ -111,10 +102,7 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
       cleanups.push(() => sandbox.stop());
       const calm = await calmApi(sandbox);
 
-      const dataDir = mkdtempSync(join(tmpdir(), 'calmhub-crash-'));
-      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-      const env: Record<string, string> = {
-        CALMHUB_DATA_DIR: dataDir,
+      const { dataDir, env, pg } = await hubs.environment(engine, {
         CALMHUB_LOG_LEVEL: 'info',
         CALMHUB_JOB_CONCURRENCY: '10',
         CALMHUB_JOB_POLL_INTERVAL_MS: String(POLL_MS),
@@ -125,18 +113,8 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
         CALMHUB_SYNC_SWEEP_INTERVAL_MS: '3600000',
         CALMHUB_CALM_MAX_CONCURRENCY: '10',
         CALMHUB_CALM_REQUESTS_PER_SECOND: '1000',
-      };
-      let pg: TestStore | undefined;
-      if (engine === 'postgres') {
-        pg = await createPostgresTestStore([]);
-        cleanups.push(() => pg?.cleanup());
-        env.DATABASE_URL = pg.location;
-      }
-      const startHub = async () => {
-        const run = runCalmhub(['serve', '--port', '0'], env);
-        running.push(run);
-        return { run, url: await listeningUrl(run) };
-      };
+      });
+      const startHub = () => hubs.start(env);
 
       // First life: link and sync over the API.
       let hub = await startHub();

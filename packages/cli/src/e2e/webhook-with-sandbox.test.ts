@@ -118,7 +118,7 @@ describe.each(testEngines)('Cloud ALM webhooks into the hub, end to end (%s)', (
       { target_stage: 'test', requested_by: `integration:${integrationId}` },
     ]);
     await until('the comment', async () =>
-      (await commentsOf(story.calm_id)).some((c) => c.text.includes('queued for Quality')),
+      (await commentsOf(story.calm_id)).some((c) => c.text.includes('promotion into test not started')),
     );
 
     // The push engine's resend and a hand-made copy: one effect.

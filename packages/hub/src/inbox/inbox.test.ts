@@ -164,7 +164,8 @@ describe.each(testEngines)('webhook inbox and status actions (%s)', (engine) => 
     expect(
       requests.every((r) => r.target_stage === 'test' && r.requested_by === `integration:${s.integrationId}`),
     ).toBe(true);
-    // The write-back comment "queued for Quality" is on its way for each story.
+    // No pipeline here: each request is cancelled, and the comment saying why is on its way.
+    expect(requests.every((r) => r.state === 'cancelled')).toBe(true);
     const writes = await hub.hub.deps.db
       .selectFrom('hub_writebacks')
       .selectAll()

@@ -83,3 +83,12 @@ export async function inboxTables({ db, types }: MigrationContext): Promise<void
     .addUniqueConstraint('hub_promotion_requests_once', ['story_id', 'transition_id', 'target_stage'])
     .execute();
 }
+
+/** Processing looks up an item's deliveries (to settle earlier ones, to take the waiting ones): an index for it. */
+export async function inboxItemIndex({ db }: MigrationContext): Promise<void> {
+  await db.schema
+    .createIndex('hub_webhook_inbox_item')
+    .on('hub_webhook_inbox')
+    .columns(['integration_id', 'resource_id', 'state', 'received_at'])
+    .execute();
+}

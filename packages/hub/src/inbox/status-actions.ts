@@ -5,14 +5,14 @@ import type { HubDeps } from '../app/deps.js';
 import { integrationAudit, recordAudit } from '../audit/record-audit.js';
 import { RemoteCallError } from '../connectors/remote-call-error.js';
 import { resolveCredentialForProject } from '../credentials/credentials.js';
-import { consumePromotionJob } from '../runs/jobs.js';
+import { consumePromotionRequest } from '../runs/consume-promotion.js';
 import type { HubTables, IntegrationsTable, StatusActionsTable } from '../store/tables.js';
 import { applyTransports } from '../sync/apply-items.js';
 import { enqueueWriteBack } from '../writeback/enqueue-write-back.js';
 
 type Deps = Pick<
   HubDeps,
-  'db' | 'clock' | 'secrets' | 'connectors' | 'queue' | 'publicBaseUrl' | 'logger' | 'config'
+  'db' | 'store' | 'clock' | 'secrets' | 'connectors' | 'queue' | 'publicBaseUrl' | 'logger' | 'config'
 >;
 
 export type StatusAction = StatusActionsTable['action'];
@@ -184,8 +184,6 @@ function guardText(outcome: GuardOutcome): string {
   return `calmhub: Start Implementation check failed: ${parts.join('; ')}.`;
 }
 
-const STAGE_NAMES: Record<string, string> = { test: 'Quality', production: 'Production' };
-
 /**
  * Acts on one recorded transition, whichever path recorded it (webhook, delta, sweep): the
  * integration's status → action map says what to do. Runs as a job deduplicated per transition,
@@ -276,7 +274,7 @@ export async function actOnTransition(
     const stage = rule.targetStage;
     const stories = await deps.db
       .selectFrom('hub_calm_stories')
-      .select(['id', 'title'])
+      .selectAll()
       .where('integration_id', '=', integration.id)
       .where('feature_calm_uuid', '=', transition.calm_id)
       .where('obsolete', '=', 0)
@@ -298,21 +296,21 @@ export async function actOnTransition(
             created_at: now,
           })
           .onConflict((oc) => oc.columns(['story_id', 'transition_id', 'target_stage']).doNothing())
-          .returning('id')
+          .returningAll()
           .executeTakeFirst();
         if (!inserted) continue;
-        await deps.queue.enqueue(consumePromotionJob(inserted.id, story.id), trx);
         await audit(
           trx,
           'promotion.requested',
           { kind: 'story', id: story.id, label: story.title },
           { targetStage: stage, transitionId: transition.id, promotionRequestId: inserted.id },
         );
-        await enqueueWriteBack(deps, trx, {
-          tenantId: integration.tenant_id,
-          storyId: story.id,
-          action: 'promotion.requested',
-          text: `calmhub: ${transition.to_status} received; promotion queued for ${STAGE_NAMES[stage] ?? stage}.`,
+        // Started at once, in this transaction: its stage-started comment is the one Cloud ALM sees.
+        await consumePromotionRequest(deps, trx, {
+          request: inserted,
+          story,
+          requester: { label: integration.name, audit: actor },
+          cause: `${transition.to_status} received`,
         });
       }
     });

@@ -8,25 +8,23 @@ import type {
 
 type Db = Kysely<HubTables>;
 
-/** A live (not deleted) pipeline of the tenant. */
-export function findPipeline(db: Db, tenantId: string, id: string): Promise<PipelinesTable | undefined> {
-  return db
+/** The tenant's live (not deleted) pipelines, to narrow down. */
+const livePipelines = (db: Db, tenantId: string) =>
+  db
     .selectFrom('hub_pipelines')
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
+    .where('deleted_at', 'is', null);
+
+/** A live (not deleted) pipeline of the tenant. */
+export function findPipeline(db: Db, tenantId: string, id: string): Promise<PipelinesTable | undefined> {
+  return livePipelines(db, tenantId).where('id', '=', id).executeTakeFirst();
 }
 
 /** A project's live pipelines: the default first, then by name. */
 export function projectPipelines(db: Db, tenantId: string, projectId: string): Promise<PipelinesTable[]> {
-  return db
-    .selectFrom('hub_pipelines')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
+  return livePipelines(db, tenantId)
     .where('project_id', '=', projectId)
-    .where('deleted_at', 'is', null)
     .orderBy('is_default', 'desc')
     .orderBy('name')
     .orderBy('id')
@@ -39,13 +37,9 @@ export function pipelineByName(
   projectId: string,
   name: string,
 ): Promise<PipelinesTable | undefined> {
-  return db
-    .selectFrom('hub_pipelines')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
+  return livePipelines(db, tenantId)
     .where('project_id', '=', projectId)
     .where('name', '=', name)
-    .where('deleted_at', 'is', null)
     .executeTakeFirst();
 }
 
@@ -54,13 +48,9 @@ export function defaultPipeline(
   tenantId: string,
   projectId: string,
 ): Promise<PipelinesTable | undefined> {
-  return db
-    .selectFrom('hub_pipelines')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
+  return livePipelines(db, tenantId)
     .where('project_id', '=', projectId)
     .where('is_default', '=', 1)
-    .where('deleted_at', 'is', null)
     .executeTakeFirst();
 }
 

@@ -1,90 +1,60 @@
-import { AppError } from '@calmhub/platform';
 import type { HubDeps } from '../app/deps.js';
-import { integrationAudit, recordAudit } from '../audit/record-audit.js';
+import { recordAudit } from '../audit/record-audit.js';
+import type { AuditContext } from '../audit/types.js';
+import { lockForTransaction } from '../store/lock.js';
+import type { CalmStoriesTable, PromotionRequestsTable } from '../store/tables.js';
 import { enqueueWriteBack } from '../writeback/enqueue-write-back.js';
-import { startPromotion } from './promote-story.js';
+import { planPromotion, startPromotion } from './promote-story.js';
+import type { Db } from './run-store.js';
 
 type Deps = Pick<HubDeps, 'db' | 'store' | 'queue' | 'clock' | 'publicBaseUrl' | 'config'>;
 
 /**
- * A promotion Cloud ALM's lifecycle asked for (Hub III's status map) is consumed as a user's
- * promotion is, with the integration as the promoter. One that cannot start (no pipeline, the
- * story is not where the target stage follows) is cancelled with its reason, audited and written back.
+ * A promotion Cloud ALM's lifecycle asked for (the status map), consumed in the transaction that
+ * recorded it, as a user's promotion is, with the integration as the promoter: the run starts
+ * (its stage-started comment says so), or the request is cancelled with its reason, audited and
+ * written back (no pipeline, the story is not where the target stage follows).
  */
-export async function consumePromotionRequest(deps: Deps, requestId: string): Promise<void> {
-  const request = await deps.db
-    .selectFrom('hub_promotion_requests')
-    .selectAll()
-    .where('id', '=', requestId)
-    .executeTakeFirst();
-  if (request?.state !== 'requested') return;
-  const story = await deps.db
-    .selectFrom('hub_calm_stories')
-    .selectAll()
-    .where('id', '=', request.story_id)
-    .executeTakeFirst();
-  const integration = story
-    ? await deps.db
-        .selectFrom('hub_integrations')
-        .select(['id', 'name'])
-        .where('id', '=', story.integration_id)
-        .executeTakeFirst()
-    : undefined;
-  if (!story || !integration) {
-    await deps.db
-      .updateTable('hub_promotion_requests')
-      .set({ state: 'cancelled' })
-      .where('id', '=', requestId)
-      .execute();
-    return;
-  }
-  const requester = {
-    id: request.requested_by,
-    label: integration.name,
-    audit: integrationAudit(integration),
-  };
-  try {
-    await deps.db.transaction().execute(async (trx) => {
-      const claimed = await trx
-        .updateTable('hub_promotion_requests')
-        .set({ state: 'started' })
-        .where('id', '=', requestId)
-        .where('state', '=', 'requested')
-        .executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) === 0) return;
-      await startPromotion(deps, trx, {
-        story,
-        targetStage: request.target_stage,
-        requester,
-        promotionRequestId: request.id,
-      });
+export async function consumePromotionRequest(
+  deps: Deps,
+  trx: Db,
+  input: {
+    request: PromotionRequestsTable;
+    story: CalmStoriesTable;
+    requester: { label: string; audit: AuditContext };
+    /** What Cloud ALM did, for the comment: e.g. "IN_TESTING received". */
+    cause: string;
+  },
+): Promise<'started' | 'cancelled'> {
+  const { request, story, requester } = input;
+  await lockForTransaction(trx, deps.store.dialect, `story-stage:${story.id}`);
+  const plan = await planPromotion(trx, story, request.target_stage);
+  if (plan.ok) {
+    await trx.updateTable('hub_promotion_requests').set({ state: 'started' }).where('id', '=', request.id).execute();
+    await startPromotion(deps, trx, {
+      story,
+      targetStage: request.target_stage,
+      requester: { id: request.requested_by, ...requester },
+      promotionRequestId: request.id,
     });
-  } catch (error) {
-    if (!(error instanceof AppError) || error.code !== 'conflict') throw error;
-    await deps.db.transaction().execute(async (trx) => {
-      const cancelled = await trx
-        .updateTable('hub_promotion_requests')
-        .set({ state: 'cancelled' })
-        .where('id', '=', requestId)
-        .where('state', '=', 'requested')
-        .executeTakeFirst();
-      if (Number(cancelled.numUpdatedRows) === 0) return;
-      await recordAudit(trx, {
-        ...requester.audit,
-        tenantId: story.tenant_id,
-        projectId: story.project_id,
-        occurredAt: deps.clock.now(),
-        kind: 'promotion.cancelled',
-        object: { kind: 'story', id: story.id, label: story.display_id ?? story.title },
-        after: { targetStage: request.target_stage, reason: error.message },
-        role: null,
-      });
-      await enqueueWriteBack(deps, trx, {
-        tenantId: story.tenant_id,
-        storyId: story.id,
-        action: 'stage.failed',
-        text: `calmhub: promotion into ${request.target_stage} not started: ${error.message}.`,
-      });
-    });
+    return 'started';
   }
+  await trx.updateTable('hub_promotion_requests').set({ state: 'cancelled' }).where('id', '=', request.id).execute();
+  await recordAudit(trx, {
+    ...requester.audit,
+    tenantId: story.tenant_id,
+    projectId: story.project_id,
+    occurredAt: deps.clock.now(),
+    kind: 'promotion.cancelled',
+    object: { kind: 'story', id: story.id, label: story.display_id ?? story.title },
+    after: { targetStage: request.target_stage, promotionRequestId: request.id, reason: plan.reason },
+    role: null,
+  });
+  await enqueueWriteBack(deps, trx, {
+    tenantId: story.tenant_id,
+    storyId: story.id,
+    action: 'promotion.requested',
+    text: `calmhub: ${input.cause}; promotion into ${request.target_stage} not started: ${plan.reason}.`,
+  });
+  return 'cancelled';
 }

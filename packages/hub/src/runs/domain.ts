@@ -1,7 +1,6 @@
 import type { HubDomain } from '../app/deps.js';
 import { advanceRun } from './advance-run.js';
-import { consumePromotionRequest } from './consume-promotion.js';
-import { ADVANCE_RUN, CONSUME_PROMOTION, ROLLBACK_TASK, SET_FEATURE_STATUS } from './jobs.js';
+import { ADVANCE_RUN, ROLLBACK_TASK, SET_FEATURE_STATUS } from './jobs.js';
 import { rollbackTask } from './rollback-task.js';
 import { registerRunRoutes } from './routes.js';
 import { setFeatureStatus } from './set-feature-status.js';
@@ -11,7 +10,6 @@ export const runsDomain: HubDomain = {
   routes: registerRunRoutes,
   jobs: (deps) => ({
     [ADVANCE_RUN]: (payload: { runId: string }, context) => advanceRun(deps, payload.runId, context),
-    [CONSUME_PROMOTION]: (payload: { requestId: string }) => consumePromotionRequest(deps, payload.requestId),
     [ROLLBACK_TASK]: (payload: { runId: string; taskKey: string; requestedBy: string }, context) =>
       rollbackTask(deps, payload, context),
     [SET_FEATURE_STATUS]: (payload: { runId: string }, context) =>

@@ -2,8 +2,6 @@ import type { JobSpec } from '@calmhub/platform';
 
 /** Runs a run's next tasks until it passes, fails or waits (approval). One at a time per run. */
 export const ADVANCE_RUN = 'hub.runs.advance';
-/** Turns a promotion request (Cloud ALM's lifecycle) into a run, as a user's promotion would. */
-export const CONSUME_PROMOTION = 'hub.runs.consume_promotion';
 /** Restores the Cloud Integration backups a deployment task took, and deploys them. */
 export const ROLLBACK_TASK = 'hub.runs.rollback';
 /** The optional stage passed → Cloud ALM feature status map. */
@@ -14,15 +12,6 @@ export const advanceRunJob = (runId: string): JobSpec => ({
   payload: { runId },
   dedupeKey: `advance:${runId}`,
   orderingKey: `run:${runId}`,
-  maxAttempts: 25,
-});
-
-export const consumePromotionJob = (requestId: string, storyId: string): JobSpec => ({
-  name: CONSUME_PROMOTION,
-  payload: { requestId },
-  dedupeKey: `promotion:${requestId}`,
-  // Promotions of one story go in order with each other.
-  orderingKey: `story-promotion:${storyId}`,
   maxAttempts: 25,
 });
 

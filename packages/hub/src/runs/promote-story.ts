@@ -4,7 +4,7 @@ import type { Actor } from '../access/actor.js';
 import type { HubDeps } from '../app/deps.js';
 import { recordAudit, userAudit } from '../audit/record-audit.js';
 import type { AuditContext } from '../audit/types.js';
-import { orderedTasks, type PipelineDefinition } from '../pipelines/definition.js';
+import { orderedTasks, type PipelineDefinition, type PipelineStage } from '../pipelines/definition.js';
 import { loadPipelineVersion } from '../pipelines/load-pipeline.js';
 import { effectivePipeline } from '../pipelines/story-pipeline.js';
 import { lockForTransaction } from '../store/lock.js';
@@ -78,11 +78,43 @@ export async function storyPosition(
 
 const conflict = (message: string) => new AppError('conflict', message);
 
+export type PromotionPlan =
+  | { ok: true; position: StoryPosition; index: number; stage: PipelineStage }
+  | { ok: false; reason: string };
+
 /**
- * Starts a run that moves the story into the next stage (or, when `targetStage` is given, into
- * that stage, which must be the next one; a failed or aborted stage may be entered again). The
- * run, its tasks, the story's new position, the timeline, the audit entry, the stage-started
- * write-back and the job that runs the tasks commit together.
+ * Where a promotion of the story would go: the next stage (or, after a failed or aborted stage,
+ * that stage again), which `targetStage`, when given, must name. Otherwise why it cannot move.
+ */
+export async function planPromotion(
+  db: Db,
+  story: CalmStoriesTable,
+  targetStage?: string,
+): Promise<PromotionPlan> {
+  const name = story.display_id ?? story.id;
+  const position = await storyPosition(db, story.tenant_id, story.id);
+  if (!position) return { ok: false, reason: `Story ${name} has no pipeline: its project has no default pipeline` };
+  if (position.state === 'running' || position.state === 'waiting')
+    return {
+      ok: false,
+      reason: `Story ${name} is still in a run into ${position.stageKey} (${position.state}); wait, abort or retry it`,
+    };
+  const again = position.state === 'failed' || position.state === 'aborted';
+  const index = again ? position.stageIndex : position.stageIndex + 1;
+  const stage = position.definition.stages[index];
+  if (!stage) return { ok: false, reason: `Story ${name} is in the last stage (${position.stageKey}) already` };
+  if (targetStage !== undefined && targetStage !== stage.key)
+    return {
+      ok: false,
+      reason: `Story ${name} is in ${position.stageKey} (${position.state}); it can move into ${stage.key} only, not ${targetStage}`,
+    };
+  return { ok: true, position, index, stage };
+}
+
+/**
+ * Starts a run that moves the story into the stage `planPromotion` names (a conflict when it names
+ * none). The run, its tasks, the story's new position, the timeline, the audit entry, the
+ * stage-started write-back and the job that runs the tasks commit together.
  */
 export async function startPromotion(
   deps: Deps,
@@ -96,27 +128,10 @@ export async function startPromotion(
 ): Promise<PipelineRunsTable> {
   const { story, requester } = input;
   await lockForTransaction(trx, deps.store.dialect, `story-stage:${story.id}`);
-  const position = await storyPosition(trx, story.tenant_id, story.id);
-  if (!position)
-    throw conflict(
-      `Story ${story.display_id ?? story.id} has no pipeline: its project has no default pipeline`,
-    );
-  const stages = position.definition.stages;
-  const again = position.state === 'failed' || position.state === 'aborted';
-  if (position.state === 'running' || position.state === 'waiting')
-    throw conflict(
-      `Story ${story.display_id ?? story.id} is still in a run into ${position.stageKey} (${position.state}); wait, abort or retry it`,
-    );
-  const index = again ? position.stageIndex : position.stageIndex + 1;
-  const stage = stages[index];
-  if (!stage)
-    throw conflict(
-      `Story ${story.display_id ?? story.id} is in the last stage (${position.stageKey}) already`,
-    );
-  if (input.targetStage !== undefined && input.targetStage !== stage.key)
-    throw conflict(
-      `Story ${story.display_id ?? story.id} is in ${position.stageKey} (${position.state}); it can move into ${stage.key} only, not ${input.targetStage}`,
-    );
+  const plan = await planPromotion(trx, story, input.targetStage);
+  if (!plan.ok) throw conflict(plan.reason);
+  const { position, index, stage } = plan;
+  const tasks = orderedTasks(stage);
 
   const now = deps.clock.now();
   const run: PipelineRunsTable = {
@@ -138,7 +153,6 @@ export async function startPromotion(
     updated_at: now,
   };
   await trx.insertInto('hub_pipeline_runs').values(run).execute();
-  const tasks = orderedTasks(stage);
   if (tasks.length > 0)
     await trx
       .insertInto('hub_run_tasks')
