@@ -136,6 +136,17 @@ async function processOne(deps: Deps, delivery: WebhookInboxTable): Promise<void
     .executeTakeFirst();
   if (!integration) return finish(deps, deliveryId, 'ignored', 'The integration no longer exists');
   const resourceId = (envelope.resourceId ?? '').toLowerCase();
+  // An event about a change the hub's copy already has (its own write-back echoed, a resend, a
+  // late delivery) needs no read: its timestamp is not newer than the copy's.
+  const copiedAt = await copyChangedAt(deps, integration.id, envelope.kind, resourceId);
+  const sentAt = timestampOf(envelope.resourceTimestamp);
+  if (copiedAt !== undefined && sentAt !== undefined && sentAt <= copiedAt)
+    return finish(
+      deps,
+      deliveryId,
+      'processed',
+      `Not newer than the hub's copy (changed ${new Date(copiedAt).toISOString()}): nothing to read`,
+    );
   const scope = {
     tenantId: integration.tenant_id,
     projectId: integration.project_id,
@@ -202,6 +213,39 @@ async function processOne(deps: Deps, delivery: WebhookInboxTable): Promise<void
     if (error.retryable) throw new RetryJobError(`delivery ${deliveryId}: ${error.message}`, error.retryAt);
     await finish(deps, deliveryId, 'failed', error.message);
   }
+}
+
+/** Epoch ms of a resource timestamp as sent (ISO text or a number), when it is one. */
+function timestampOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** When the hub's copy of the item last changed in Cloud ALM, if the hub has one. */
+async function copyChangedAt(
+  deps: Deps,
+  integrationId: string,
+  kind: string,
+  resourceId: string,
+): Promise<number | undefined> {
+  if (kind === 'feature') {
+    const row = await deps.db
+      .selectFrom('hub_calm_features')
+      .select('modified_at')
+      .where('integration_id', '=', integrationId)
+      .where('calm_uuid', '=', resourceId)
+      .executeTakeFirst();
+    return row?.modified_at;
+  }
+  if (kind !== 'story') return undefined;
+  const row = await deps.db
+    .selectFrom('hub_calm_stories')
+    .select('modified_at')
+    .where('integration_id', '=', integrationId)
+    .where('calm_id', '=', resourceId)
+    .executeTakeFirst();
+  return row?.modified_at;
 }
 
 /**

@@ -30,7 +30,11 @@ export async function consumePromotionRequest(
   await lockForTransaction(trx, deps.store.dialect, `story-stage:${story.id}`);
   const plan = await planPromotion(trx, story, request.target_stage);
   if (plan.ok) {
-    await trx.updateTable('hub_promotion_requests').set({ state: 'started' }).where('id', '=', request.id).execute();
+    await trx
+      .updateTable('hub_promotion_requests')
+      .set({ state: 'started' })
+      .where('id', '=', request.id)
+      .execute();
     await startPromotion(deps, trx, {
       story,
       targetStage: request.target_stage,
@@ -39,7 +43,11 @@ export async function consumePromotionRequest(
     });
     return 'started';
   }
-  await trx.updateTable('hub_promotion_requests').set({ state: 'cancelled' }).where('id', '=', request.id).execute();
+  await trx
+    .updateTable('hub_promotion_requests')
+    .set({ state: 'cancelled' })
+    .where('id', '=', request.id)
+    .execute();
   await recordAudit(trx, {
     ...requester.audit,
     tenantId: story.tenant_id,

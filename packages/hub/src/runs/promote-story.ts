@@ -47,7 +47,15 @@ export async function storyPosition(
     .where('story_id', '=', storyId)
     .where('tenant_id', '=', tenantId)
     .executeTakeFirst();
-  if (row) {
+  const effective = await effectivePipeline(db, tenantId, storyId);
+  // A story given another pipeline starts over in it, once no run of the old one is in flight.
+  const moved =
+    row &&
+    effective &&
+    row.pipeline_id !== effective.pipelineId &&
+    row.state !== 'running' &&
+    row.state !== 'waiting';
+  if (row && !moved) {
     const version = await loadPipelineVersion(db, tenantId, row.pipeline_id, row.pipeline_version);
     if (version)
       return {
@@ -60,7 +68,6 @@ export async function storyPosition(
         runId: row.run_id,
       };
   }
-  const effective = await effectivePipeline(db, tenantId, storyId);
   if (!effective) return undefined;
   const first = effective.definition.stages[0];
   if (!first) return undefined;
@@ -93,7 +100,8 @@ export async function planPromotion(
 ): Promise<PromotionPlan> {
   const name = story.display_id ?? story.id;
   const position = await storyPosition(db, story.tenant_id, story.id);
-  if (!position) return { ok: false, reason: `Story ${name} has no pipeline: its project has no default pipeline` };
+  if (!position)
+    return { ok: false, reason: `Story ${name} has no pipeline: its project has no default pipeline` };
   if (position.state === 'running' || position.state === 'waiting')
     return {
       ok: false,
@@ -102,7 +110,8 @@ export async function planPromotion(
   const again = position.state === 'failed' || position.state === 'aborted';
   const index = again ? position.stageIndex : position.stageIndex + 1;
   const stage = position.definition.stages[index];
-  if (!stage) return { ok: false, reason: `Story ${name} is in the last stage (${position.stageKey}) already` };
+  if (!stage)
+    return { ok: false, reason: `Story ${name} is in the last stage (${position.stageKey}) already` };
   if (targetStage !== undefined && targetStage !== stage.key)
     return {
       ok: false,

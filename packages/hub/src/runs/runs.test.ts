@@ -1,7 +1,10 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { testEngines } from '@calmhub/platform/testing';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeCloudAlm } from '../connectors/cloud-alm/fake-client.js';
+import { FakeCtms } from '../connectors/ctms/fake-client.js';
 import { type CalmItems, givenCalmItems } from '../testing/calm-items.js';
 import { fakeConnectors } from '../testing/fake-connectors.js';
 import { FAKE_SECRET, givenScenario, type Scenario, seedFakeCalm } from '../testing/scenario.js';
@@ -39,6 +42,10 @@ describe.each(testEngines)('release pipeline runs (%s)', (engine) => {
   let approver: { userId: string; token: string };
   let manager: { userId: string; token: string };
   let pipelineId: string;
+  let ctms: FakeCtms;
+  /** Serves the MTA archive a story's deliverable points at. */
+  let files: Server;
+  let archiveDownloads = 0;
 
   const call = (token: string, method: string, path: string, body?: unknown) =>
     hub.call(method, path, { token, ...(body === undefined ? {} : { body }) });
@@ -63,7 +70,17 @@ describe.each(testEngines)('release pipeline runs (%s)', (engine) => {
   beforeAll(async () => {
     calm = new FakeCloudAlm(FAKE_SECRET);
     seedFakeCalm(calm);
-    hub = await startTestHub({ engine, connectors: fakeConnectors(calm) });
+    ctms = new FakeCtms('ctms-secret');
+    ctms.addNode('DEV', { forwardTo: ['QAS'] });
+    ctms.addNode('QAS');
+    files = createServer((_request, response) => {
+      archiveDownloads++;
+      response
+        .writeHead(200, { 'content-type': 'application/octet-stream' })
+        .end(Buffer.from('PK mta archive'));
+    });
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    hub = await startTestHub({ engine, connectors: fakeConnectors(calm, { ctms }) });
     s = await givenScenario(hub);
     items = await givenCalmItems(hub, s);
     const tenantId = (await ok(s.admin, 'GET', '/api/v1/me')).tenant.id;
@@ -97,6 +114,7 @@ describe.each(testEngines)('release pipeline runs (%s)', (engine) => {
   });
   afterAll(async () => {
     await hub?.stop();
+    files?.close();
   });
 
   it('a viewer cannot promote; the promoter and the story’s developers cannot approve; an approver can, with evidence', async () => {
@@ -311,5 +329,50 @@ describe.each(testEngines)('release pipeline runs (%s)', (engine) => {
     expect(live).not.toContain(`id: ${lastId}\n`);
     response.body.destroy();
     await ok(manager.token, 'POST', `/api/v1/runs/${run.id}/abort`);
+  });
+
+  it('uploads an MTA archive attached to the story into the node, imports it and keeps the log', async () => {
+    await ok(s.admin, 'POST', '/api/v1/credentials', {
+      name: 'CTMS',
+      type: 'oauth2_client_credentials',
+      system: 'ctms',
+      tokenUrl: 'https://ctms.authentication.eu10.hana.ondemand.com/oauth/token',
+      clientId: 'sb-ctms',
+      clientSecret: 'ctms-secret',
+      apiUrl: 'https://transport-service-app-backend.ts.cfapps.eu10.hana.ondemand.com',
+    });
+    const btp = await ok(s.admin, 'POST', `/api/v1/projects/${s.projectId}/pipelines`, {
+      name: 'BTP apps',
+      stages: [
+        { key: 'dev', name: 'Development', targets: { ctms: { credential: 'CTMS', node: 'DEV' } } },
+        {
+          key: 'test',
+          name: 'Quality',
+          targets: { ctms: { credential: 'CTMS', node: 'QAS' } },
+          tasks: { deploy: [{ type: 'deployment', name: 'Deploy the MTA', kind: 'mta_upload' }] },
+        },
+      ],
+    });
+    const balance = story('balance');
+    await ok(s.admin, 'PUT', `/api/v1/stories/${balance}/pipeline`, { pipelineId: btp.id });
+    const port = (files.address() as AddressInfo).port;
+    await ok(s.admin, 'POST', `/api/v1/stories/${balance}/components`, {
+      deliverable: { name: 'finance-app.mtar', url: `http://127.0.0.1:${port}/finance-app_1.2.0.mtar` },
+    });
+    const run = await ok(manager.token, 'POST', `/api/v1/stories/${balance}/promote`, {});
+    const passed = await settled(run.id);
+    expect(passed.state, JSON.stringify(passed.tasks)).toBe('passed');
+    const [task] = passed.tasks;
+    expect(task.result).toMatchObject({
+      node: 'QAS',
+      requests: [{ label: 'finance-app.mtar', status: 'succeeded' }],
+    });
+    expect(task.log.some((l: { message: string }) => l.message.includes('Uploaded finance-app.mtar'))).toBe(
+      true,
+    );
+    expect(archiveDownloads).toBe(1);
+    expect(ctms.files).toMatchObject([{ fileName: 'finance-app.mtar', namedUser: 'rm@example.com' }]);
+    const requestId = task.result.requests[0].requestId;
+    expect(ctms.statusIn('QAS', requestId)).toBe('succeeded');
   });
 });

@@ -142,7 +142,13 @@ async function enqueueFor(
       .executeTakeFirst();
     if (!inserted) continue;
     writes.push({ id, target: write.target_kind, marker: write.marker });
-    await deps.queue.enqueue(flushWriteBacksJob(target, now + deps.config.writebackBatchWindowMs), trx);
+    // The story's comment goes first; the feature's lines and references wait longer and gather
+    // a whole stage into one PATCH, off the path a user watches.
+    const window =
+      write.target_kind === 'story_comment'
+        ? deps.config.writebackBatchWindowMs
+        : Math.max(deps.config.writebackBatchWindowMs, deps.config.writebackFeatureBatchWindowMs);
+    await deps.queue.enqueue(flushWriteBacksJob(target, now + window), trx);
   }
   return { outcome: 'queued', writes };
 }

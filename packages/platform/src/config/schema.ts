@@ -133,6 +133,12 @@ export const ConfigSchema = Type.Object(
       description:
         'How long write-backs to one Cloud ALM item wait to be joined into one comment; 0 writes each at once.',
     }),
+    writebackFeatureBatchWindowMs: Type.Integer({
+      minimum: 0,
+      default: 3000,
+      description:
+        "How long lines under a feature's description and its external references wait to be joined into one write (at least writebackBatchWindowMs).",
+    }),
     shutdownTimeoutMs: Type.Integer({
       minimum: 0,
       default: 10_000,
