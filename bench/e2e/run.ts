@@ -551,7 +551,9 @@ try {
       'SELECT reason FROM hub_webhook_inbox WHERE integration_id = ? AND self_test = 0 AND received_at >= ?',
     )
     .all(integration.id, runStarted)) {
-    const key = (reason ?? 'not processed').replace(/ for delivery .*/, ' for another delivery');
+    const key = (reason ?? 'not processed')
+      .replace(/ for delivery .*/, ' for another delivery')
+      .replace(/ \(changed [^)]*\)/, '');
     deliveries.set(key, (deliveries.get(key) ?? 0) + 1);
   }
   hubDb.close();

@@ -42,7 +42,7 @@ function runTask(context: TaskContext): Promise<TaskOutcome> {
 export async function advanceRun(
   deps: Deps,
   runId: string,
-  job: Pick<JobContext, 'step' | 'signal'>,
+  job: Pick<JobContext, 'step' | 'signal' | 'job'>,
 ): Promise<void> {
   for (;;) {
     const run = await runById(deps.db, runId);
@@ -109,7 +109,10 @@ export async function advanceRun(
       );
     } catch (error) {
       if (error instanceof RunStopped) return;
-      if (error instanceof RemoteCallError && error.retryable) {
+      // Retried while the job has attempts left; the last one fails the task instead of leaving
+      // the run running with no job behind it.
+      const attemptsLeft = job.job.attempts < job.job.maxAttempts;
+      if (error instanceof RemoteCallError && error.retryable && attemptsLeft) {
         await appendTaskLog(deps.db, row, [
           { at: deps.clock.now(), level: 'warn', message: `${error.message}; trying again` },
         ]);
