@@ -60,11 +60,17 @@ const json = (value: unknown): string | null => (value === undefined ? null : wr
  * delete.
  */
 export async function recordAudit(db: Kysely<HubTables>, entry: AuditEntry): Promise<void> {
-  const role =
-    entry.role !== undefined ? entry.role : await roleOf(db, entry.actor, entry.tenantId, entry.projectId);
-  await db
-    .insertInto('hub_audit_log')
-    .values({
+  await recordAudits(db, [entry]);
+}
+
+/** Several entries in one insert (a burst of webhook deliveries settled together), same rules. */
+export async function recordAudits(db: Kysely<HubTables>, entries: AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = [];
+  for (const entry of entries) {
+    const role =
+      entry.role !== undefined ? entry.role : await roleOf(db, entry.actor, entry.tenantId, entry.projectId);
+    rows.push({
       tenant_id: entry.tenantId,
       project_id: entry.projectId,
       occurred_at: entry.occurredAt,
@@ -79,6 +85,12 @@ export async function recordAudit(db: Kysely<HubTables>, entry: AuditEntry): Pro
       before: json(entry.before),
       after: json(entry.after),
       request_id: entry.requestId,
-    })
-    .execute();
+    });
+  }
+  // Bounded: a multi-row insert's parameters stay well under SQLite's and PostgreSQL's limits.
+  for (let i = 0; i < rows.length; i += 200)
+    await db
+      .insertInto('hub_audit_log')
+      .values(rows.slice(i, i + 200))
+      .execute();
 }

@@ -1,6 +1,13 @@
 import { RetryJobError } from '@calmhub/platform';
 import type { HubDeps } from '../app/deps.js';
-import { inTransaction, integrationAudit, recordAudit, systemAudit } from '../audit/record-audit.js';
+import {
+  inTransaction,
+  integrationAudit,
+  recordAudit,
+  recordAudits,
+  systemAudit,
+} from '../audit/record-audit.js';
+import type { AuditEntry } from '../audit/types.js';
 import { RemoteCallError } from '../connectors/remote-call-error.js';
 import { resolveCredentialForProject } from '../credentials/credentials.js';
 import type { WebhookInboxTable } from '../store/tables.js';
@@ -13,15 +20,14 @@ type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'connectors' | 'queue' | 
 type Settled = Pick<WebhookInboxTable, 'id' | 'tenant_id' | 'project_id' | 'event_type' | 'resource_id'>;
 
 /** Every delivery processed is in the audit log, with what came of it. */
-async function auditOutcome(
-  trx: Pick<Deps, 'db'>['db'],
+function outcomeEntry(
   integration: { id: string; name: string } | undefined,
   delivery: Settled,
   state: WebhookInboxTable['state'],
   reason: string | null,
   now: number,
-): Promise<void> {
-  await recordAudit(trx, {
+): AuditEntry {
+  return {
     ...(integration ? integrationAudit(integration) : systemAudit('webhook')),
     tenantId: delivery.tenant_id,
     projectId: delivery.project_id,
@@ -34,7 +40,7 @@ async function auditOutcome(
     },
     after: { state, reason },
     role: null,
-  });
+  };
 }
 
 async function finish(
@@ -60,7 +66,7 @@ async function finish(
       .select(['id', 'name'])
       .where('id', '=', delivery.integration_id)
       .executeTakeFirst();
-    await auditOutcome(trx, integration, delivery, state, reason, now);
+    await recordAudit(trx, outcomeEntry(integration, delivery, state, reason, now));
   });
 }
 
@@ -121,6 +127,9 @@ export async function processDelivery(deps: Deps, deliveryId: string): Promise<v
     }
     const next = await query.orderBy('received_at').orderBy('id').limit(1).executeTakeFirst();
     if (!next) return;
+    // SQLite answers synchronously: without this a long run of deliveries that need no read
+    // would hold the event loop, and the webhook edge with it, until the last one.
+    await new Promise((resolve) => setImmediate(resolve));
     await processOne(deps, next);
     after = { receivedAt: next.received_at, id: next.id };
   }
@@ -274,7 +283,10 @@ async function settleEarlier(
     .where('received_at', '<=', readStartedAt)
     .returning(['id', 'tenant_id', 'project_id', 'event_type', 'resource_id'])
     .execute();
-  for (const other of settled) await auditOutcome(trx, integration, other, 'processed', reason, now);
+  await recordAudits(
+    trx,
+    settled.map((other) => outcomeEntry(integration, other, 'processed', reason, now)),
+  );
 }
 
 function describe(result: { created: number; updated: number; transitions: number }): string {
