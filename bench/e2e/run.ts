@@ -36,15 +36,14 @@
  * Percentiles are nearest-rank. BENCH_KEEP_DATA=1 keeps the hub's data directory; BENCH_HUB_LOG=1
  * copies its log to stderr.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type Sandbox, startSandbox } from '@calmhub/sandbox';
 import Database from 'better-sqlite3';
-import { request } from 'undici';
+import { children, json, percentile, spawnLines, tsxArgs } from '../shared/process.js';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
 /** Features (and stories, one each) in the seeded project; about a seventh start In Implementation. */
@@ -74,77 +73,9 @@ const TO_STATUS = 'IN_TESTING';
 const STAGE_NAME = 'Quality';
 const STARTED_TEXT = `calmhub: promotion into ${STAGE_NAME} started by`;
 
-async function json<T = unknown>(
-  url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
-): Promise<T> {
-  const response = await request(url, {
-    method: (init.method ?? 'GET') as 'GET',
-    headers: {
-      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(init.headers ?? {}),
-    },
-    ...(init.body === undefined
-      ? {}
-      : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
-  });
-  const text = await response.body.text();
-  if (response.statusCode >= 300)
-    throw new Error(`${init.method ?? 'GET'} ${url}: ${response.statusCode} ${text.slice(0, 300)}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const children: ChildProcess[] = [];
-const tsxArgs = ['--conditions=calmhub-source', '--import', 'tsx'];
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-/** Spawns a process; every stdout line goes to `onLine`; resolves with the first line `pattern` matches. */
-function spawnLines(
-  args: string[],
-  env: Record<string, string>,
-  pattern: RegExp,
-  timeoutSeconds: number,
-  onLine: (line: string) => void = () => {},
-): { child: ChildProcess; match: Promise<RegExpExecArray> } {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const match = new Promise<RegExpExecArray>((resolve, reject) => {
-    let found = false;
-    const timer = setTimeout(() => {
-      if (found) return;
-      reject(new Error(`${args.at(-1)}: no answer within ${timeoutSeconds} s`));
-      child.kill('SIGTERM');
-    }, timeoutSeconds * 1000);
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      if (process.env.BENCH_HUB_LOG) process.stderr.write(`${line}\n`);
-      if (!found) {
-        const m = pattern.exec(line);
-        if (m) {
-          found = true;
-          clearTimeout(timer);
-          resolve(m);
-          return;
-        }
-      }
-      onLine(line);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (!found) reject(new Error(`${args.at(-1)} exited ${code}`));
-    });
-  });
-  return { child, match };
-}
-
-/** Nearest-rank percentile of an ascending array. */
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0
-    ? Number.NaN
-    : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number);
 const ascending = (values: number[]) => values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
 
 /** Waits for the next onEvent call the predicate accepts (the sandbox runs in this process). */

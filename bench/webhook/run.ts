@@ -20,14 +20,14 @@
  * (each 202's id, warm-up included) must be a row of the inbox.
  * Goals: hub ≥ 70 % of the raw server's throughput; hub p99 ≤ 10 ms on SQLite.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_PROJECT_ID, startSandbox } from '@calmhub/sandbox';
 import Database from 'better-sqlite3';
-import { request } from 'undici';
+import { children, json, percentile, spawnLines, tsxArgs } from '../shared/process.js';
 import type { LoadResult, LoadSettings } from './load.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -42,65 +42,7 @@ const INGEST_ONLY = process.env.BENCH_INGEST_ONLY === '1';
 /** Share of the raw throughput offered to the hub in the fixed-rate run (0: no such run). */
 const FIXED_RATE_SHARE = Number(process.env.BENCH_FIXED_RATE_SHARE ?? 0.5);
 /** Experiment: adds an index on the inbox's (integration, item, state, received) before the load. */
-async function json<T = unknown>(
-  url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<T> {
-  const response = await request(url, {
-    method: (init.method ?? 'GET') as 'GET',
-    headers: init.headers ?? {},
-    ...(init.body ? { body: init.body } : {}),
-  });
-  const text = await response.body.text();
-  if (response.statusCode >= 300)
-    throw new Error(`${init.method ?? 'GET'} ${url}: ${response.statusCode} ${text.slice(0, 300)}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
-const children: ChildProcess[] = [];
-const tsxArgs = ['--conditions=calmhub-source', '--import', 'tsx'];
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-
-/** Spawns a process and resolves with the first stdout match; the rest of its stdout is drained. */
-function spawnUntil(
-  args: string[],
-  env: Record<string, string>,
-  pattern: RegExp,
-  timeoutSeconds: number,
-): { child: ChildProcess; match: Promise<RegExpExecArray> } {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const match = new Promise<RegExpExecArray>((resolve, reject) => {
-    let out = '';
-    let found = false;
-    // Bounded: a child that never says what we wait for is stopped.
-    const timer = setTimeout(() => {
-      if (found) return;
-      reject(new Error(`${args.at(-1)}: no answer within ${timeoutSeconds} s`));
-      child.kill('SIGTERM');
-    }, timeoutSeconds * 1000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (process.env.BENCH_HUB_LOG) process.stderr.write(chunk);
-      if (found) return;
-      out += chunk;
-      const m = pattern.exec(out);
-      if (m) {
-        found = true;
-        clearTimeout(timer);
-        out = '';
-        resolve(m);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (!found) reject(new Error(`${args.at(-1)} exited ${code}: ${out.slice(-500)}`));
-    });
-  });
-  return { child, match };
-}
 
 const sandbox = await startSandbox({ port: 0, memory: true, seed: 'demo', logLevel: 'silent' });
 const dataDir = mkdtempSync(join(tmpdir(), 'calmhub-bench-webhook-'));
@@ -122,7 +64,7 @@ async function load(
     runTag: `${label}-${Date.now()}`,
     idsFile: join(dataDir, `${label}-ids.json`),
   };
-  const { match } = spawnUntil(
+  const { match } = spawnLines(
     [...tsxArgs, here('./load.ts')],
     { BENCH_LOAD: JSON.stringify(settings) },
     /^(\{"requestsPerSecond".*\})$/m,
@@ -130,11 +72,6 @@ async function load(
   );
   return JSON.parse((await match)[1] as string) as LoadResult;
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0
-    ? Number.NaN
-    : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
 
 try {
   // Cloud ALM side: a token and the Finance project's features.
@@ -157,16 +94,16 @@ try {
   if (features.length === 0) throw new Error('The demo Finance project has no features');
 
   // The baseline servers, each its own process.
-  const raw = spawnUntil([...tsxArgs, here('./raw-server.ts')], {}, /"url":"(http:\/\/[^"]+)"/, 60);
+  const raw = spawnLines([...tsxArgs, here('./raw-server.ts')], {}, /"url":"(http:\/\/[^"]+)"/, 60);
   const rawUrl = (await raw.match)[1] as string;
-  const rawSqlite = spawnUntil(
+  const rawSqlite = spawnLines(
     [...tsxArgs, here('./raw-server.ts')],
     { BENCH_RAW_SQLITE: join(dataDir, 'raw-baseline.sqlite') },
     /"url":"(http:\/\/[^"]+)"/,
     60,
   );
   const rawSqliteUrl = (await rawSqlite.match)[1] as string;
-  const fastify = spawnUntil([...tsxArgs, here('./fastify-server.ts')], {}, /"url":"(http:\/\/[^"]+)"/, 60);
+  const fastify = spawnLines([...tsxArgs, here('./fastify-server.ts')], {}, /"url":"(http:\/\/[^"]+)"/, 60);
   const fastifyUrl = (await fastify.match)[1] as string;
 
   // The hub, its own process: the built CLI as users run it, the sources through tsx otherwise.
@@ -174,7 +111,7 @@ try {
   const hubArgs = existsSync(built) ? [built] : [...tsxArgs, here('../../packages/cli/src/main.ts')];
   // BENCH_HUB_NODE_ARGS: extra node flags for the hub, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const hubNodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const hubSpawn = spawnUntil(
+  const hubSpawn = spawnLines(
     [...hubNodeArgs, ...hubArgs, 'serve', '--port', '0', '--data-dir', dataDir],
     {
       // The listening line (info) gives the hub's URL; info is also the product's default level.
