@@ -81,6 +81,26 @@ export function cloudAlmClientContract(name: string, setup: () => Promise<CloudA
     );
 
     it(
+      "moves a feature's status one step along Cloud ALM's lifecycle, read back",
+      withSubject(async ({ client, known }) => {
+        const next: Record<string, string> = {
+          CREATED: 'IN_REALIZATION',
+          IN_REALIZATION: 'IN_TESTING',
+          IN_TESTING: 'SUCCESSFULLY_TESTED',
+          SUCCESSFULLY_TESTED: 'APPROVED_FOR_DEPLOYMENT',
+          APPROVED_FOR_DEPLOYMENT: 'CONFIRMED',
+        };
+        const features = await client.features({ projectId: known.id, pageSize: 50 }, null);
+        // A tenant's own codes may differ: any feature then, moved to the first lifecycle status.
+        const feature = features.items.find((f) => next[f.statusCode]) ?? features.items[0];
+        if (!feature) throw new Error(`project ${known.id} needs a feature`);
+        const target = next[feature.statusCode] ?? 'IN_REALIZATION';
+        await client.updateFeatureStatus(feature.uuid, target);
+        expect((await client.getFeature(feature.uuid))?.statusCode).toBe(target);
+      }),
+    );
+
+    it(
       "replaces a feature's description with the HTML given, read back as sent",
       withSubject(async (subject) => {
         const { client } = subject;
