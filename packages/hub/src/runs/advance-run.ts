@@ -3,12 +3,21 @@ import type { HubDeps } from '../app/deps.js';
 import { recordAudit, systemAudit } from '../audit/record-audit.js';
 import type { AuditKind } from '../audit/types.js';
 import { RemoteCallError } from '../connectors/remote-call-error.js';
-import { orderedTasks, type PipelineTask } from '../pipelines/definition.js';
+import type { PipelineTask } from '../pipelines/definition.js';
 import { loadPipelineVersion } from '../pipelines/load-pipeline.js';
 import type { CalmStoriesTable } from '../store/tables.js';
 import { enqueueWriteBack } from '../writeback/enqueue-write-back.js';
 import { setFeatureStatusJob } from './jobs.js';
-import { appendTaskLog, type Db, recordRunEvent, runById, tasksOf, updateTask } from './run-store.js';
+import {
+  appendTaskLog,
+  type Db,
+  recordRunEvent,
+  runById,
+  runSubject,
+  taskOfStage,
+  tasksOf,
+  updateTask,
+} from './run-store.js';
 import type { PipelineRunsTable, RunState, RunTasksTable } from './tables.js';
 import { runApprovalTask } from './tasks/approval.js';
 import { runCloudIntegrationDeployment } from './tasks/deploy-cloud-integration.js';
@@ -48,14 +57,8 @@ export async function advanceRun(
     const run = await runById(deps.db, runId);
     // A waiting run is looked at again: an approval may have come while its task was judged.
     if (run?.state !== 'running' && run?.state !== 'waiting') return;
-    const version = await loadPipelineVersion(deps.db, run.tenant_id, run.pipeline_id, run.pipeline_version);
-    const stage = version?.definition.stages[run.stage_index];
-    const story = await deps.db
-      .selectFrom('hub_calm_stories')
-      .selectAll()
-      .where('id', '=', run.story_id)
-      .executeTakeFirst();
-    if (!version || !stage || !story) {
+    const subject = await runSubject(deps.db, run);
+    if (!subject) {
       await deps.db
         .transaction()
         .execute((trx) =>
@@ -63,6 +66,7 @@ export async function advanceRun(
         );
       return;
     }
+    const { definition, stage, story } = subject;
     const rows = await tasksOf(deps.db, run.id);
     const row = rows.find((t) => t.state === 'pending' || t.state === 'running' || t.state === 'waiting');
     if (!row) {
@@ -71,7 +75,7 @@ export async function advanceRun(
         .execute((trx) => finishRun(deps, trx, run, 'passed', `${stage.name} passed`));
       return;
     }
-    const task = orderedTasks(stage).find((t) => t.key === row.task_key)?.task;
+    const task = taskOfStage(stage, row.task_key);
     if (!task) {
       await deps.db
         .transaction()
@@ -105,7 +109,7 @@ export async function advanceRun(
     let outcome: TaskOutcome;
     try {
       outcome = await runTask(
-        taskContext(deps, run, { ...row, state: 'running' }, task, version.definition, stage, story, job),
+        taskContext(deps, run, { ...row, state: 'running' }, task, definition, stage, story, job),
       );
     } catch (error) {
       if (error instanceof RunStopped) return;

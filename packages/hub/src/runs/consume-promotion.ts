@@ -1,10 +1,9 @@
 import type { HubDeps } from '../app/deps.js';
 import { recordAudit } from '../audit/record-audit.js';
 import type { AuditContext } from '../audit/types.js';
-import { lockForTransaction } from '../store/lock.js';
 import type { CalmStoriesTable, PromotionRequestsTable } from '../store/tables.js';
 import { enqueueWriteBack } from '../writeback/enqueue-write-back.js';
-import { planPromotion, startPromotion } from './promote-story.js';
+import { tryStartPromotion } from './promote-story.js';
 import type { Db } from './run-store.js';
 
 type Deps = Pick<HubDeps, 'db' | 'store' | 'queue' | 'clock' | 'publicBaseUrl' | 'config'>;
@@ -27,27 +26,18 @@ export async function consumePromotionRequest(
   },
 ): Promise<'started' | 'cancelled'> {
   const { request, story, requester } = input;
-  await lockForTransaction(trx, deps.store.dialect, `story-stage:${story.id}`);
-  const plan = await planPromotion(trx, story, request.target_stage);
-  if (plan.ok) {
-    await trx
-      .updateTable('hub_promotion_requests')
-      .set({ state: 'started' })
-      .where('id', '=', request.id)
-      .execute();
-    await startPromotion(deps, trx, {
-      story,
-      targetStage: request.target_stage,
-      requester: { id: request.requested_by, ...requester },
-      promotionRequestId: request.id,
-    });
-    return 'started';
-  }
+  const started = await tryStartPromotion(deps, trx, {
+    story,
+    targetStage: request.target_stage,
+    requester: { id: request.requested_by, ...requester },
+    promotionRequestId: request.id,
+  });
   await trx
     .updateTable('hub_promotion_requests')
-    .set({ state: 'cancelled' })
+    .set({ state: started.ok ? 'started' : 'cancelled' })
     .where('id', '=', request.id)
     .execute();
+  if (started.ok) return 'started';
   await recordAudit(trx, {
     ...requester.audit,
     tenantId: story.tenant_id,
@@ -55,14 +45,14 @@ export async function consumePromotionRequest(
     occurredAt: deps.clock.now(),
     kind: 'promotion.cancelled',
     object: { kind: 'story', id: story.id, label: story.display_id ?? story.title },
-    after: { targetStage: request.target_stage, promotionRequestId: request.id, reason: plan.reason },
+    after: { targetStage: request.target_stage, promotionRequestId: request.id, reason: started.reason },
     role: null,
   });
   await enqueueWriteBack(deps, trx, {
     tenantId: story.tenant_id,
     storyId: story.id,
     action: 'promotion.requested',
-    text: `calmhub: ${input.cause}; promotion into ${request.target_stage} not started: ${plan.reason}.`,
+    text: `calmhub: ${input.cause}; promotion into ${request.target_stage} not started: ${started.reason}.`,
   });
   return 'cancelled';
 }

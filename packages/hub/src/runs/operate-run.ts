@@ -4,12 +4,18 @@ import { forbidden, notFound, requireProjectAction, roleInProject } from '../acc
 import type { ProjectAction } from '../access/permissions.js';
 import type { HubDeps } from '../app/deps.js';
 import { recordAudit, userAudit } from '../audit/record-audit.js';
-import { orderedTasks } from '../pipelines/definition.js';
-import { loadPipelineVersion } from '../pipelines/load-pipeline.js';
-import { findStory } from '../stories/store.js';
 import { finishRun } from './advance-run.js';
 import { advanceRunJob, rollbackTaskJob } from './jobs.js';
-import { type Db, findRun, recordRunEvent, taskOf, tasksOf, updateTask } from './run-store.js';
+import {
+  type Db,
+  findRun,
+  recordRunEvent,
+  runSubject,
+  taskOf,
+  taskOfStage,
+  tasksOf,
+  updateTask,
+} from './run-store.js';
 import { componentEvidence, storyDevelopers } from './story-developers.js';
 import type { PipelineRunsTable } from './tables.js';
 
@@ -79,10 +85,9 @@ export async function decideApproval(
       'conflict',
       `Run ${run.id} (${run.state}) has no approval to decide${input.taskKey ? ` at ${input.taskKey}` : ''}`,
     );
-  const version = await loadPipelineVersion(deps.db, run.tenant_id, run.pipeline_id, run.pipeline_version);
-  const stage = version?.definition.stages[run.stage_index];
-  const task = stage ? orderedTasks(stage).find((t) => t.key === row.task_key)?.task : undefined;
-  const story = await findStory(deps.db, run.tenant_id, run.story_id);
+  const subject = await runSubject(deps.db, run);
+  const task = subject && taskOfStage(subject.stage, row.task_key);
+  const story = subject?.story;
   if (task?.type !== 'approval' || !story)
     throw new AppError('conflict', `Run ${run.id} cannot be approved any more`);
 

@@ -121,11 +121,11 @@ export async function planPromotion(
 }
 
 /**
- * Starts a run that moves the story into the stage `planPromotion` names (a conflict when it names
- * none). The run, its tasks, the story's new position, the timeline, the audit entry, the
+ * Starts a run that moves the story into the stage `planPromotion` names, or answers why it
+ * cannot. The run, its tasks, the story's new position, the timeline, the audit entry, the
  * stage-started write-back and the job that runs the tasks commit together.
  */
-export async function startPromotion(
+export async function tryStartPromotion(
   deps: Deps,
   trx: Db,
   input: {
@@ -134,11 +134,11 @@ export async function startPromotion(
     requester: Requester;
     promotionRequestId?: string;
   },
-): Promise<PipelineRunsTable> {
+): Promise<{ ok: true; run: PipelineRunsTable } | { ok: false; reason: string }> {
   const { story, requester } = input;
   await lockForTransaction(trx, deps.store.dialect, `story-stage:${story.id}`);
   const plan = await planPromotion(trx, story, input.targetStage);
-  if (!plan.ok) throw conflict(plan.reason);
+  if (!plan.ok) return plan;
   const { position, index, stage } = plan;
   const tasks = orderedTasks(stage);
 
@@ -231,7 +231,18 @@ export async function startPromotion(
     text: `calmhub: promotion into ${stage.name} started by ${requester.label} (${tasks.length} task${tasks.length === 1 ? '' : 's'}).`,
   });
   await deps.queue.enqueue(advanceRunJob(run.id), trx);
-  return run;
+  return { ok: true, run };
+}
+
+/** `tryStartPromotion`, where a story that cannot move is a conflict (409 naming why). */
+export async function startPromotion(
+  deps: Deps,
+  trx: Db,
+  input: Parameters<typeof tryStartPromotion>[2],
+): Promise<PipelineRunsTable> {
+  const started = await tryStartPromotion(deps, trx, input);
+  if (!started.ok) throw conflict(started.reason);
+  return started.run;
 }
 
 /** `POST /api/v1/stories/:id/promote`: a user promotes a story into its next stage. */

@@ -51,9 +51,26 @@ export async function listRuns(deps: Deps, actor: Actor, query: RunsQuery) {
     .orderBy('id', 'desc')
     .limit(query.limit ?? 50)
     .execute();
-  const views = [];
-  for (const run of runs) views.push(runView(run, await tasksOf(deps.db, run.id)));
-  return views;
+  // Every listed run's tasks in one query.
+  const tasks =
+    runs.length === 0
+      ? []
+      : await deps.db
+          .selectFrom('hub_run_tasks')
+          .selectAll()
+          .where(
+            'run_id',
+            'in',
+            runs.map((r) => r.id),
+          )
+          .orderBy('position')
+          .execute();
+  return runs.map((run) =>
+    runView(
+      run,
+      tasks.filter((t) => t.run_id === run.id),
+    ),
+  );
 }
 
 /** Where the story stands: its pipeline, its stage and that stage's state, and the latest run. */

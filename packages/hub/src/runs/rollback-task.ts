@@ -1,8 +1,7 @@
 import type { JobContext } from '@calmhub/platform';
 import { recordAudit, systemAudit } from '../audit/record-audit.js';
-import { type DeploymentTask, orderedTasks } from '../pipelines/definition.js';
-import { loadPipelineVersion } from '../pipelines/load-pipeline.js';
-import { appendTaskLog, recordRunEvent, runById, taskOf } from './run-store.js';
+import type { DeploymentTask } from '../pipelines/definition.js';
+import { appendTaskLog, recordRunEvent, runById, runSubject, taskOf, taskOfStage } from './run-store.js';
 import { targetCredential } from './targets.js';
 import { type DeployOutcome, restoreBackup } from './tasks/deploy-cloud-integration.js';
 import type { TaskContext, TaskDeps } from './tasks/task-context.js';
@@ -16,16 +15,11 @@ export async function rollbackTask(
   const run = await runById(deps.db, payload.runId);
   const row = run ? await taskOf(deps.db, run.id, payload.taskKey) : undefined;
   if (!run || !row) return;
-  const version = await loadPipelineVersion(deps.db, run.tenant_id, run.pipeline_id, run.pipeline_version);
-  const stage = version?.definition.stages[run.stage_index];
-  const task = stage ? orderedTasks(stage).find((t) => t.key === row.task_key)?.task : undefined;
-  const credentialName = stage?.targets?.cloudIntegration?.credential;
-  const story = await deps.db
-    .selectFrom('hub_calm_stories')
-    .selectAll()
-    .where('id', '=', run.story_id)
-    .executeTakeFirst();
-  if (!version || !stage || task?.type !== 'deployment' || !credentialName || !story) return;
+  const subject = await runSubject(deps.db, run);
+  const task = subject && taskOfStage(subject.stage, row.task_key);
+  const credentialName = subject?.stage.targets?.cloudIntegration?.credential;
+  if (!subject || task?.type !== 'deployment' || !credentialName) return;
+  const { definition, stage, story } = subject;
   const target = deps.connectors.cloudIntegration(
     await targetCredential(deps, run.tenant_id, run.project_id, credentialName),
   );
@@ -35,7 +29,7 @@ export async function rollbackTask(
     row,
     task,
     stage,
-    definition: version.definition,
+    definition,
     story,
     signal: job.signal,
     step: (name, fn) => job.step(name, fn),

@@ -113,38 +113,22 @@ export function registerRunRoutes(app: HttpApp, deps: HubDeps): void {
       return operated(request.params.id);
     },
   );
-  app.post(
-    '/api/v1/runs/:id/retry',
-    {
-      config: { action: 'runs.operate' },
-      schema: {
-        tags,
-        summary: "Run a failed run's failed task again",
-        params: IdParams,
-        response: { 200: run, ...errors(...AUTH_ERRORS, 409) },
+  const operations = [
+    ['retry', "Run a failed run's failed task again", retryRun],
+    ['abort', 'Abort a running, waiting or failed run', abortRun],
+  ] as const;
+  for (const [verb, summary, operate] of operations)
+    app.post(
+      `/api/v1/runs/:id/${verb}`,
+      {
+        config: { action: 'runs.operate' },
+        schema: { tags, summary, params: IdParams, response: { 200: run, ...errors(...AUTH_ERRORS, 409) } },
       },
-    },
-    async (request) => {
-      await retryRun(deps, request.actor, request.params.id, request.id);
-      return operated(request.params.id);
-    },
-  );
-  app.post(
-    '/api/v1/runs/:id/abort',
-    {
-      config: { action: 'runs.operate' },
-      schema: {
-        tags,
-        summary: 'Abort a running, waiting or failed run',
-        params: IdParams,
-        response: { 200: run, ...errors(...AUTH_ERRORS, 409) },
+      async (request) => {
+        await operate(deps, request.actor, request.params.id, request.id);
+        return operated(request.params.id);
       },
-    },
-    async (request) => {
-      await abortRun(deps, request.actor, request.params.id, request.id);
-      return operated(request.params.id);
-    },
-  );
+    );
   app.post(
     '/api/v1/runs/:id/rollback',
     {

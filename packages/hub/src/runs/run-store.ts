@@ -1,6 +1,13 @@
 import { readJson, writeJson } from '@calmhub/platform';
 import type { Kysely } from 'kysely';
-import type { HubTables } from '../store/tables.js';
+import {
+  orderedTasks,
+  type PipelineDefinition,
+  type PipelineStage,
+  type PipelineTask,
+} from '../pipelines/definition.js';
+import { loadPipelineVersion } from '../pipelines/load-pipeline.js';
+import type { CalmStoriesTable, HubTables } from '../store/tables.js';
 import type { PipelineRunsTable, RunTasksTable, TaskState } from './tables.js';
 
 export type Db = Kysely<HubTables>;
@@ -117,3 +124,22 @@ export async function appendTaskLog(
     .where('task_key', '=', task.task_key)
     .execute();
 }
+
+/** What a run runs against: the definition version it keeps, its stage in it, its story. Undefined when one is gone. */
+export async function runSubject(
+  db: Db,
+  run: PipelineRunsTable,
+): Promise<{ definition: PipelineDefinition; stage: PipelineStage; story: CalmStoriesTable } | undefined> {
+  const version = await loadPipelineVersion(db, run.tenant_id, run.pipeline_id, run.pipeline_version);
+  const stage = version?.definition.stages[run.stage_index];
+  const story = await db
+    .selectFrom('hub_calm_stories')
+    .selectAll()
+    .where('id', '=', run.story_id)
+    .executeTakeFirst();
+  return version && stage && story ? { definition: version.definition, stage, story } : undefined;
+}
+
+/** The definition of a stage's task by its key (`<phase>.<index>`). */
+export const taskOfStage = (stage: PipelineStage, taskKey: string): PipelineTask | undefined =>
+  orderedTasks(stage).find((t) => t.key === taskKey)?.task;

@@ -3,8 +3,7 @@ import type { HubDeps } from '../app/deps.js';
 import { recordAudit, systemAudit } from '../audit/record-audit.js';
 import { RemoteCallError } from '../connectors/remote-call-error.js';
 import { resolveCredentialForProject } from '../credentials/credentials.js';
-import { loadPipelineVersion } from '../pipelines/load-pipeline.js';
-import { recordRunEvent, runById } from './run-store.js';
+import { recordRunEvent, runById, runSubject } from './run-store.js';
 
 type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'connectors'>;
 
@@ -20,13 +19,9 @@ export async function setFeatureStatus(
 ): Promise<void> {
   const run = await runById(deps.db, runId);
   if (run?.state !== 'passed') return;
-  const version = await loadPipelineVersion(deps.db, run.tenant_id, run.pipeline_id, run.pipeline_version);
-  const statusCode = version?.definition.stages[run.stage_index]?.featureStatusOnPass;
-  const story = await deps.db
-    .selectFrom('hub_calm_stories')
-    .selectAll()
-    .where('id', '=', run.story_id)
-    .executeTakeFirst();
+  const subject = await runSubject(deps.db, run);
+  const statusCode = subject?.stage.featureStatusOnPass;
+  const story = subject?.story;
   const integration = story
     ? await deps.db
         .selectFrom('hub_integrations')

@@ -4,7 +4,7 @@ import { detailsOf } from '../../components/views.js';
 import { isStoryDone, openDependencies, refreshCalmDependencies } from '../../dependencies/index.js';
 import { refreshFeatureTransports, unreleasedTransports } from '../../inbox/status-actions.js';
 import { VALIDATION_CHECKS, type ValidationCheck, type ValidationTask } from '../../pipelines/definition.js';
-import type { Db } from '../run-store.js';
+import type { StoryComponentsTable } from '../../store/tables.js';
 import type { TaskContext, TaskOutcome } from './task-context.js';
 
 export interface CheckResult {
@@ -16,10 +16,10 @@ export interface CheckResult {
 
 const objectKey = (o: { type: string; name: string }) => `${o.type.toUpperCase()} ${o.name.toUpperCase()}`;
 
-/** The story's ABAP objects, each with the transport that carries it. */
-async function objectsOf(db: Db, tenantId: string, storyId: string): Promise<Map<string, string>> {
+/** The ABAP objects of transport components, each with the transport that carries it. */
+function objectsIn(components: StoryComponentsTable[]): Map<string, string> {
   const objects = new Map<string, string>();
-  for (const component of await attachedComponents(db, tenantId, storyId)) {
+  for (const component of components) {
     const details = detailsOf(component);
     if (details.kind !== 'abap_transport') continue;
     for (const object of details.abapTransport.objects)
@@ -34,34 +34,36 @@ async function objectsOf(db: Db, tenantId: string, storyId: string): Promise<Map
  */
 async function objectOverlap(context: TaskContext<ValidationTask>): Promise<CheckResult> {
   const { deps, story, run } = context;
-  const mine = await objectsOf(deps.db, story.tenant_id, story.id);
-  const others = await deps.db
+  const mine = objectsIn(await attachedComponents(deps.db, story.tenant_id, story.id));
+  // The transports of every other story of the project, with where that story stands, at once.
+  const rows = await deps.db
     .selectFrom('hub_story_components as c')
     .innerJoin('hub_calm_stories as s', 's.id', 'c.story_id')
     .leftJoin('hub_story_stages as p', 'p.story_id', 's.id')
-    .select(['s.id', 's.display_id', 's.title', 's.status', 'p.stage_index', 'p.state'])
-    .distinct()
+    .selectAll('c')
+    .select(['s.display_id', 's.title', 's.status', 'p.stage_index', 'p.state'])
     .where('c.tenant_id', '=', story.tenant_id)
     .where('s.project_id', '=', story.project_id)
     .where('c.kind', '=', 'abap_transport')
     .where('c.detached_at', 'is', null)
     .where('s.obsolete', '=', 0)
     .where('s.id', '!=', story.id)
+    .orderBy('c.created_at')
     .execute();
   const findings: Array<{ object: string; transport: string; otherStory: string; otherTransport: string }> =
     [];
-  for (const other of others) {
-    if (isStoryDone(other.status)) continue;
-    const index = other.stage_index ?? 0;
-    const passedHere = index > run.stage_index || (index === run.stage_index && other.state === 'passed');
+  for (const row of rows) {
+    if (isStoryDone(row.status)) continue;
+    const index = row.stage_index ?? 0;
+    const passedHere = index > run.stage_index || (index === run.stage_index && row.state === 'passed');
     if (passedHere) continue;
-    for (const [object, transport] of await objectsOf(deps.db, story.tenant_id, other.id)) {
+    for (const [object, transport] of objectsIn([row])) {
       const own = mine.get(object);
       if (own)
         findings.push({
           object,
           transport: own,
-          otherStory: other.display_id ?? other.title,
+          otherStory: row.display_id ?? row.title,
           otherTransport: transport,
         });
     }
