@@ -13,7 +13,7 @@ import {
   type Scenario,
   seedFakeCalm,
 } from '../testing/scenario.js';
-import { startTestHub, type TestHub } from '../testing/test-hub.js';
+import { startTestHub, type TestHub, waitForIdle } from '../testing/test-hub.js';
 import { waitForJobs } from '../testing/wait-for-jobs.js';
 import { WRITE_BACK_FLUSH } from './jobs.js';
 import { carries, commentText, featureLine } from './markers.js';
@@ -68,6 +68,9 @@ describe.each(testEngines)('write-back to Cloud ALM over a fake (%s)', (engine) 
       .where('calm_id', '=', taskId)
       .executeTakeFirstOrThrow();
     storyId = story.id;
+    // The scenario's webhook delivery is processed in the background: done before a test arms
+    // the fake's one-shot failure, which would otherwise go to that read.
+    await waitForIdle(hub);
   });
   afterEach(async () => {
     await hub?.stop();
