@@ -121,6 +121,41 @@ describe.each(testEngines)('webhook inbox and status actions (%s)', (engine) => 
     expect(after.body.counts.transitions).toBe(0);
   });
 
+  it('settles a burst about one feature with a few reads, each delivery processed and audited once', async () => {
+    // Cloud ALM's copy is older than every event, so no event is skipped as already known: each
+    // needs a read unless another delivery's read covers it.
+    const feature = moveFeature(1, 'IN_TESTING', Date.UTC(2026, 10, 20));
+    const sent = Array.from({ length: 40 }, (_, i) =>
+      featureEvent(feature.uuid, {
+        resource: { uuid: feature.uuid, modifiedAt: new Date(Date.UTC(2026, 10, 21) + i).toISOString() },
+      }),
+    );
+    const answers = await Promise.all(sent.map((event) => deliver(event)));
+    expect(answers.map((a) => a.status)).toEqual(sent.map(() => 202));
+    await waitForIdle(hub);
+    const ids = answers.map((a) => a.body.id as string);
+    const rows = await hub.hub.deps.db
+      .selectFrom('hub_webhook_inbox')
+      .select(['id', 'state', 'reason'])
+      .where('id', 'in', ids)
+      .execute();
+    expect(rows.map((r) => r.state)).toEqual(ids.map(() => 'processed'));
+    // A delivery that needed a read of the feature is described; the others name the read that covered them.
+    const readers = rows.filter((r) => !r.reason?.startsWith('Covered by the read for delivery '));
+    const covering = new Set(rows.map((r) => r.reason?.replace('Covered by the read for delivery ', '')));
+    expect(readers.length).toBeLessThan(ids.length / 2);
+    for (const id of covering) if (id?.length === 36) expect(readers.map((r) => r.id)).toContain(id);
+    const audited = await hub.hub.deps.db
+      .selectFrom('hub_audit_log')
+      .select('object_id')
+      .where('kind', '=', 'webhook.processed')
+      .where('object_id', 'in', ids)
+      .execute();
+    expect(audited.map((a) => a.object_id).sort()).toEqual([...ids].sort());
+    const transitions = await hub.hub.deps.db.selectFrom('hub_status_transitions').selectAll().execute();
+    expect(transitions.map((t) => t.to_status)).toEqual(['IN_TESTING']);
+  });
+
   it('understands other casings and names, and stores what it cannot understand as ignored with the reason', async () => {
     const feature = moveFeature(1, 'IN_REALIZATION', Date.UTC(2026, 10, 21));
     const variants = [

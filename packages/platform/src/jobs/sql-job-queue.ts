@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { CompiledQuery, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { readJson, type Store, writeJson } from '../store/store.js';
 import { type Backoff, exponentialBackoff } from './backoff.js';
 import type {
@@ -24,6 +24,45 @@ export interface JobQueueOptions {
 }
 
 type Row = Omit<JobsTable, 'id'> & { id: number };
+
+const JOB_COLUMNS = [
+  'name',
+  'payload',
+  'dedupe_key',
+  'ordering_key',
+  'priority',
+  'run_at',
+  'state',
+  'attempts',
+  'max_attempts',
+  'created_at',
+  'updated_at',
+] as const;
+const insertJobsTexts = new Map<string, string>();
+
+/**
+ * The SQL of a multi-row enqueue, per dialect and row count: building and compiling it with the
+ * query builder cost more than running it (the webhook edge enqueues with every batch it stores),
+ * and the same text lets SQLite reuse its prepared statement.
+ */
+function insertJobsSql(dialect: Store['dialect'], rows: number): string {
+  const key = `${dialect}:${rows}`;
+  let text = insertJobsTexts.get(key);
+  if (text === undefined) {
+    const values: string[] = [];
+    for (let r = 0; r < rows; r++) {
+      const marks = JOB_COLUMNS.map((_, c) =>
+        dialect === 'postgres' ? `$${r * JOB_COLUMNS.length + c + 1}` : '?',
+      );
+      values.push(`(${marks.join(', ')})`);
+    }
+    text =
+      `insert into calmhub_jobs (${JOB_COLUMNS.join(', ')}) values ${values.join(', ')} ` +
+      'on conflict (dedupe_key) do nothing';
+    insertJobsTexts.set(key, text);
+  }
+  return text;
+}
 
 /**
  * States written into the SQL as literals where a partial index is meant to serve the query
@@ -134,12 +173,16 @@ export abstract class SqlJobQueue implements JobQueue {
     let created = 0;
     // Stay under SQLite's and PostgreSQL's bound-parameter limits.
     for (let i = 0; i < specs.length; i += 500) {
-      const result = await db
-        .insertInto('calmhub_jobs')
-        .values(specs.slice(i, i + 500).map((spec) => this.toRow(spec, now)))
-        .onConflict((oc) => oc.column('dedupe_key').doNothing())
-        .executeTakeFirst();
-      created += Number(result.numInsertedOrUpdatedRows ?? 0);
+      const chunk = specs.slice(i, i + 500);
+      const parameters: unknown[] = [];
+      for (const spec of chunk) {
+        const row = this.toRow(spec, now);
+        for (const column of JOB_COLUMNS) parameters.push(row[column]);
+      }
+      const result = await db.executeQuery(
+        CompiledQuery.raw(insertJobsSql(this.dialect, chunk.length), parameters),
+      );
+      created += Number(result.numAffectedRows ?? 0);
     }
     if (executor) this.notifyAfterCommit();
     else this.notifyLocal();

@@ -1,11 +1,22 @@
+import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStore } from './store.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe.skipIf(process.platform === 'win32')('SQLite store files', () => {
   const dirs: string[] = [];
@@ -45,5 +56,70 @@ describe.skipIf(process.platform === 'win32')('SQLite store files', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('keeps the WAL small: checkpointed in the background, restarted once writes pause, removed on close', async () => {
+    const file = join(tempDir(), 'hub.sqlite');
+    const store = createStore({ sqliteFile: file });
+    const walSize = () => statSync(`${file}-wal`).size;
+    try {
+      await sql`create table t (id integer primary key, v blob)`.execute(store.db);
+      let largest = 0;
+      for (let burst = 0; burst < 4; burst++) {
+        // About 8 MB of pages, twice as many as SQLite's own checkpoint threshold.
+        for (let i = 0; i < 20; i++) {
+          await sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < 100)
+            insert into t (v) select randomblob(4000) from n`.execute(store.db);
+        }
+        const afterBurst = walSize();
+        largest = Math.max(largest, afterBurst);
+        // Once everything is copied into the database, the next write starts the WAL over and
+        // cuts the file back.
+        await waitUntil(async () => {
+          await sql`insert into t (v) values (null)`.execute(store.db);
+          return walSize() < afterBurst;
+        });
+      }
+      expect(largest).toBeLessThan(16 * 1024 * 1024); // of the 32 MB written
+    } finally {
+      await store.close();
+    }
+    // SQLite removes the WAL when the last connection to the database closes: the checkpointer's
+    // is closed too.
+    expect(existsSync(`${file}-wal`)).toBe(false);
+    const again = createStore({ sqliteFile: file });
+    try {
+      const { rows } = await sql<{ n: number }>`select count(*) as n from t where v is not null`.execute(
+        again.db,
+      );
+      expect(rows).toEqual([{ n: 8000 }]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('never keeps a process alive, and lets it await close() to the end', async () => {
+    const dir = tempDir();
+    const script = `
+      import { sql } from 'kysely';
+      import { createStore } from ${JSON.stringify(fileURLToPath(new URL('./store.ts', import.meta.url)))};
+      const leftOpen = createStore({ sqliteFile: ${JSON.stringify(join(dir, 'open.sqlite'))} });
+      await leftOpen.ping();
+      const closed = createStore({ sqliteFile: ${JSON.stringify(join(dir, 'closed.sqlite'))} });
+      await closed.ping();
+      await closed.close();
+      console.log('closed');
+      // Not a vacuous exit: the open store's checkpointer runs (SQLite's own checkpoints are off).
+      await new Promise((r) => setTimeout(r, 300));
+      const { rows } = await sql\`pragma wal_autocheckpoint\`.execute(leftOpen.db);
+      console.log(rows[0].wal_autocheckpoint === 0 ? 'checkpointer running' : 'checkpointer gone');
+    `;
+    // A process kept alive would be killed at the timeout, and rejected.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--conditions=calmhub-source', '--import', 'tsx', '--input-type=module', '--eval', script],
+      { timeout: 20_000 },
+    );
+    expect(stdout.trim().split('\n')).toEqual(['closed', 'checkpointer running']);
   });
 });

@@ -1,5 +1,7 @@
 import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -81,7 +83,8 @@ function createPostgresStore(connectionString: string, max: number): Store {
 }
 
 function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store {
-  if (file !== ':memory:' && file !== '') {
+  const inMemory = file === ':memory:' || file === '';
+  if (!inMemory) {
     mkdirSync(dirname(file), { recursive: true });
     createPrivateFile(file);
   }
@@ -90,9 +93,13 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
   database.pragma(`synchronous = ${synchronous}`);
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  const checkpointer = inMemory ? undefined : startCheckpointer(database, file);
   // biome-ignore lint/complexity/noBannedTypes: see Store.db
   const db = new Kysely<{}>({
-    dialect: new ImmediateSqliteDialect({ database: cachingStatements(database) }),
+    dialect: new ImmediateSqliteDialect(
+      { database: cachingStatements(database) },
+      checkpointer?.walRestartRequest,
+    ),
   });
   return {
     dialect: 'sqlite',
@@ -101,7 +108,160 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      // The checkpointer first: the main connection, closing last, then checkpoints the whole WAL
+      // and deletes the file.
+      await checkpointer?.stop();
+      await db.destroy();
+    },
+  };
+}
+
+/** How often the checkpointer looks at the WAL. */
+const CHECKPOINT_INTERVAL_MS = 100;
+/**
+ * The WAL size from which the checkpointer copies it into the database: about 1000 pages, when
+ * SQLite's automatic checkpoint would have run. Also the size the WAL file is cut back to when
+ * it restarts (journal_size_limit), so that its size tells the checkpointer how much was written
+ * since: a stat is cheap, and the counters in the -shm file cannot be read safely (closing any
+ * descriptor of that file would drop the locks this process's connections hold on it). A larger
+ * limit would make SQLite restart the WAL, which costs the main thread an fsync, far more often.
+ */
+const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
+/** Past this size, a WAL the checkpointer has caught up with is restarted by the main thread. */
+const WAL_HARD_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The checkpointer, as CommonJS evaluated by the Worker: a worker file would need a path that
+ * works from the TypeScript sources (tests, tsx) and from dist/ alike.
+ *
+ * PASSIVE never waits for, nor blocks, a reader or writer of any process, so it is safe next to
+ * the main connection and next to the checkpointers of other processes on the same file (while
+ * one runs, the others get busy and try again later). RESTART and TRUNCATE would wait for the
+ * writers and block them.
+ *
+ * SQLite restarts the WAL from its beginning only when a transaction starts while every page in
+ * it has been copied; pages committed during a checkpoint leave it behind, hence the rounds
+ * until one finds nothing new: each has less to copy than the one before. A few only, as steady
+ * writes may never let them finish, and the restart request (see startCheckpointer) is checked
+ * after each, for the WAL keeps growing meanwhile.
+ *
+ * Any error (the file was deleted, the driver did not load) stops the checkpointer quietly, and
+ * the main connection checkpoints by itself again (see startCheckpointer): not worth a crash or
+ * noise.
+ */
+const CHECKPOINTER_CODE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { statSync } = require('node:fs');
+const { driver, file, intervalMs, checkpointBytes, hardLimitBytes, walRestartRequest } = workerData;
+const wal = file + '-wal';
+let db;
+let checkpoint;
+let timer;
+let restartRequestedAt = -1;
+
+function stop() {
+  clearInterval(timer);
+  try {
+    db?.close();
+  } catch {}
+  parentPort.close();
+}
+
+function walSize() {
+  return statSync(wal, { throwIfNoEntry: false })?.size ?? 0;
+}
+
+function tick() {
+  // While a restart is pending, a checkpoint here would only make the main thread's RESTART busy.
+  if (Atomics.load(walRestartRequest, 0) === 1 || walSize() <= checkpointBytes) return;
+  let previousLog = -1;
+  for (let round = 0; round < 5; round++) {
+    const { busy, log, checkpointed } = checkpoint.get();
+    if (busy || log === previousLog) return;
+    previousLog = log;
+    if (log === checkpointed && log !== restartRequestedAt && walSize() > hardLimitBytes) {
+      restartRequestedAt = log;
+      Atomics.store(walRestartRequest, 0, 1);
+      return;
+    }
+  }
+}
+
+parentPort.on('message', stop);
+try {
+  db = new (require(driver))(file, { fileMustExist: true });
+  db.pragma('busy_timeout = 1000');
+  checkpoint = db.prepare('pragma wal_checkpoint(PASSIVE)');
+  timer = setInterval(() => {
+    try {
+      tick();
+    } catch {
+      stop();
+    }
+  }, intervalMs);
+} catch {
+  stop();
+}
+`;
+
+/**
+ * SQLite's automatic checkpoint runs inside the commit that crosses 1000 WAL pages, on the main
+ * thread: it doubled the average commit cost and stalled the event loop 10-20 ms each time. The
+ * main connection no longer checkpoints; a worker thread does, with a connection of its own.
+ *
+ * Under steady writes the checkpointer may never catch up with the WAL at the moment a
+ * transaction starts, so SQLite would never restart it and it would grow without bound. Past
+ * WAL_HARD_LIMIT_BYTES, the checkpointer sets `walRestartRequest` and the main connection runs
+ * one RESTART checkpoint itself before its next query (see ImmediateSqliteDialect):
+ * little is left to copy, and the next transaction then restarts the WAL. A flag read between
+ * transactions rather than a message, which would wait for the event loop: a loop of queries
+ * never yields to it.
+ */
+function startCheckpointer(
+  database: SqliteDatabase.Database,
+  file: string,
+): { walRestartRequest: Int32Array; stop(): Promise<void> } {
+  database.pragma('wal_autocheckpoint = 0');
+  database.pragma(`journal_size_limit = ${WAL_CHECKPOINT_BYTES}`);
+  const walRestartRequest = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(CHECKPOINTER_CODE, {
+    eval: true,
+    // Plain CommonJS whatever the process was started with (--input-type=module, --import tsx).
+    execArgv: [],
+    workerData: {
+      driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+      file: resolve(file),
+      intervalMs: CHECKPOINT_INTERVAL_MS,
+      checkpointBytes: WAL_CHECKPOINT_BYTES,
+      hardLimitBytes: WAL_HARD_LIMIT_BYTES,
+      walRestartRequest,
+    },
+  });
+  let stopping = false;
+  const exited = new Promise<void>((done) =>
+    worker.once('exit', () => {
+      // Gone unasked (it failed): SQLite's own checkpoints again, or the WAL would only grow.
+      if (!stopping) {
+        try {
+          database.pragma('wal_autocheckpoint = 1000');
+        } catch {}
+      }
+      done();
+    }),
+  );
+  worker.on('error', () => {});
+  // An open store must not keep a process alive; SQLite checkpoints when the last connection closes.
+  worker.unref();
+  return {
+    walRestartRequest,
+    async stop() {
+      // Until the worker has exited, or the process could end under the caller awaiting close().
+      stopping = true;
+      worker.ref();
+      worker.postMessage('stop');
+      await exited;
+    },
   };
 }
 
@@ -163,15 +323,33 @@ function cachingStatements(database: SqliteDatabase.Database): KyselySqliteDatab
 /**
  * Transactions take the write lock at BEGIN. A deferred transaction that reads and then
  * writes fails with SQLITE_BUSY (no busy wait) when another process committed in between.
+ *
+ * The connection is acquired for each query or transaction: the one place where the
+ * checkpointer's request to restart the WAL (see startCheckpointer) can be served at once,
+ * outside any transaction.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly sqliteConfig: SqliteDialectConfig) {
+  constructor(
+    private readonly sqliteConfig: SqliteDialectConfig,
+    private readonly walRestartRequest: Int32Array | undefined,
+  ) {
     super(sqliteConfig);
   }
   override createDriver(): Driver {
+    const walRestartRequest = this.walRestartRequest;
     return new (class extends SqliteDriver {
       override async beginTransaction(connection: DatabaseConnection): Promise<void> {
         await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      }
+      override async acquireConnection(): Promise<DatabaseConnection> {
+        const connection = await super.acquireConnection();
+        if (walRestartRequest && Atomics.exchange(walRestartRequest, 0, 0) === 1) {
+          try {
+            // Busy (another process holds a lock) or failed: the checkpointer asks again later.
+            await connection.executeQuery(CompiledQuery.raw('pragma wal_checkpoint(RESTART)'));
+          } catch {}
+        }
+        return connection;
       }
     })(this.sqliteConfig);
   }
