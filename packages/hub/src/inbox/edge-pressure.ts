@@ -7,13 +7,6 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
  */
 export const HEAVY_BURST_PER_SECOND = 500;
 
-/**
- * The share of the event loop processing may take while the edge is under a heavy burst. The
- * edge's answer is what Cloud ALM waits for (and times out on); processing is what the inbox is
- * for, and catches up once the burst is over.
- */
-export const BURST_PROCESSING_SHARE = 0.25;
-
 /** Deliveries received in the current and the previous second: a cheap rate, per store. */
 class DeliveryRate {
   private second = 0;
@@ -43,7 +36,9 @@ class DeliveryRate {
 
 /**
  * Processing turns, one at a time while the edge is under a heavy burst: after each turn the
- * next waits so that processing stays within BURST_PROCESSING_SHARE of the time.
+ * next waits so that processing stays within its share of the time (config
+ * `webhookBurstProcessingShare`). The edge's answer is what Cloud ALM waits for (and times out
+ * on); processing is what the inbox is for, and catches up once the burst is over.
  */
 class ProcessingGate {
   private tail: Promise<unknown> = Promise.resolve();
@@ -55,24 +50,24 @@ class ProcessingGate {
     return this.rate.current() > HEAVY_BURST_PER_SECOND;
   }
 
-  run<T>(work: () => Promise<T>): Promise<T> {
-    if (!this.underBurst() && this.nextAt <= performance.now()) return this.timed(work);
+  run<T>(work: () => Promise<T>, share: number): Promise<T> {
+    if (!this.underBurst() && this.nextAt <= performance.now()) return this.timed(work, share);
     const turn = this.tail.then(async () => {
       const wait = this.nextAt - performance.now();
       await (wait > 0 ? sleep(wait) : nextTurn());
-      return this.timed(work);
+      return this.timed(work, share);
     });
     this.tail = turn.catch(() => undefined);
     return turn;
   }
 
-  private async timed<T>(work: () => Promise<T>): Promise<T> {
+  private async timed<T>(work: () => Promise<T>, share: number): Promise<T> {
     const started = performance.now();
     try {
       return await work();
     } finally {
       const now = performance.now();
-      this.nextAt = this.underBurst() ? now + (now - started) * (1 / BURST_PROCESSING_SHARE - 1) : 0;
+      this.nextAt = this.underBurst() ? now + (now - started) * (1 / share - 1) : 0;
     }
   }
 }

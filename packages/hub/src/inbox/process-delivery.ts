@@ -11,7 +11,7 @@ import { USER_STORY } from '../sync/run-sync.js';
 import { edgePressure } from './edge-pressure.js';
 import { type Envelope, parseEnvelope } from './parse-envelope.js';
 
-type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'connectors' | 'queue' | 'logger'>;
+type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'connectors' | 'queue' | 'logger' | 'config'>;
 
 type Settled = Pick<WebhookInboxTable, 'id' | 'tenant_id' | 'project_id' | 'event_type' | 'resource_id'>;
 
@@ -144,7 +144,7 @@ export async function processDelivery(deps: Deps, deliveryId: string): Promise<v
       const group = await query.orderBy('received_at').orderBy('id').limit(GROUP_SIZE).execute();
       if (group.length > 0) await processGroup(deps, group);
       return group.at(-1);
-    });
+    }, deps.config.webhookBurstProcessingShare);
     if (!end) return;
     after = { receivedAt: end.received_at, id: end.id };
     // SQLite answers synchronously: without this a long run of groups would hold the event loop,

@@ -139,6 +139,13 @@ export const ConfigSchema = Type.Object(
       description:
         "How long lines under a feature's description and its external references wait to be joined into one write (at least writebackBatchWindowMs).",
     }),
+    webhookBurstProcessingShare: Type.Number({
+      minimum: 0.05,
+      maximum: 1,
+      default: 0.25,
+      description:
+        'While the webhook endpoint takes more than 500 deliveries a second, the share of the event loop processing them may take (1: no limit); the endpoint keeps the rest, and processing catches up after the burst.',
+    }),
     shutdownTimeoutMs: Type.Integer({
       minimum: 0,
       default: 10_000,
