@@ -56,6 +56,7 @@ export {
   readOrCreateKeyFile,
   type SecretBox,
 } from './secrets/secret-box.js';
+export { fixedSql, multiRowInsertSql, sqlPlaceholders } from './store/fixed-sql.js';
 export {
   type ColumnTypes,
   columnTypes,

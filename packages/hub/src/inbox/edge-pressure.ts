@@ -3,7 +3,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 /**
  * Above this many deliveries a second (the current and the previous one), the webhook edge is
  * under a heavy burst: processing then waits longer to coalesce (see ingest-delivery) and takes
- * a bounded share of the event loop (see processingTurn).
+ * a bounded share of the event loop (see ProcessingGate).
  */
 export const HEAVY_BURST_PER_SECOND = 500;
 

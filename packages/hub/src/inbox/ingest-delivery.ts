@@ -1,5 +1,13 @@
 import { randomFillSync } from 'node:crypto';
-import { constantTimeEqual, type SecretBox, writeJson } from '@calmhub/platform';
+import {
+  constantTimeEqual,
+  type Dialect,
+  fixedSql,
+  multiRowInsertSql,
+  type SecretBox,
+  sqlPlaceholders,
+  writeJson,
+} from '@calmhub/platform';
 import { CompiledQuery, type Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { HubDeps } from '../app/deps.js';
@@ -55,11 +63,7 @@ const HEAVY_COALESCE_MS = 1000;
 /** Stateless between calls (no `stream` option), so one serves every delivery. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/**
- * The two statements every batch runs, as SQL text per dialect and row count: the query
- * builder's work (building, compiling) per batch cost as much as running them, and the same
- * text lets the store reuse its prepared statement (SQLite's statement cache).
- */
+/** The two statements every batch runs are fixed SQL (see fixedSql): the inbox row's columns. */
 const INBOX_COLUMNS = [
   'id',
   'tenant_id',
@@ -79,42 +83,18 @@ const INBOX_COLUMNS = [
   'duplicates',
   'processed_at',
 ] as const;
-type Dialect = 'sqlite' | 'postgres';
-const sqlTexts = new Map<string, string>();
-
-function placeholders(dialect: Dialect, from: number, count: number): string {
-  const marks: string[] = [];
-  for (let i = 0; i < count; i++) marks.push(dialect === 'postgres' ? `$${from + i + 1}` : '?');
-  return marks.join(', ');
-}
 
 function integrationsSql(dialect: Dialect, count: number): string {
-  const key = `integrations:${dialect}:${count}`;
-  let text = sqlTexts.get(key);
-  if (text === undefined) {
-    text =
+  return fixedSql(
+    'ingest integrations',
+    dialect,
+    count,
+    () =>
       'select i.id, i.tenant_id, i.project_id, i.enabled, i.webhook_secret_sealed, w.basic_user, ' +
       'w.basic_password_sealed, w.first_event_at, w.last_event_at from hub_integrations as i ' +
       'left join hub_webhook_state as w on w.integration_id = i.id ' +
-      `where i.id in (${placeholders(dialect, 0, count)})`;
-    sqlTexts.set(key, text);
-  }
-  return text;
-}
-
-function insertInboxSql(dialect: Dialect, rows: number): string {
-  const key = `insert:${dialect}:${rows}`;
-  let text = sqlTexts.get(key);
-  if (text === undefined) {
-    const values: string[] = [];
-    for (let r = 0; r < rows; r++)
-      values.push(`(${placeholders(dialect, r * INBOX_COLUMNS.length, INBOX_COLUMNS.length)})`);
-    text =
-      `insert into hub_webhook_inbox (${INBOX_COLUMNS.join(', ')}) values ${values.join(', ')} ` +
-      'on conflict (integration_id, dedupe_key) do nothing returning id';
-    sqlTexts.set(key, text);
-  }
-  return text;
+      `where i.id in (${sqlPlaceholders(dialect, 0, count)})`,
+  );
 }
 
 function keptHeaders(headers: Record<string, string>): string {
@@ -231,7 +211,6 @@ class IngestBatcher {
       }
       return;
     }
-
     for (const [index, waiting] of batch.entries()) waiting.resolve(results[index] as IngestResult);
   }
 }
@@ -390,7 +369,16 @@ async function ingestTogether(
           delivery.selfTest || ignoredBecause ? now : null,
         );
       const { rows: returned } = await trx.executeQuery<{ id: string }>(
-        CompiledQuery.raw(insertInboxSql(dialect, chunk.length), parameters),
+        CompiledQuery.raw(
+          multiRowInsertSql(
+            dialect,
+            'hub_webhook_inbox',
+            INBOX_COLUMNS,
+            chunk.length,
+            'on conflict (integration_id, dedupe_key) do nothing returning id',
+          ),
+          parameters,
+        ),
       );
       for (const row of returned) inserted.add(row.id);
     }

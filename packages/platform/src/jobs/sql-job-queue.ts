@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { CompiledQuery, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { multiRowInsertSql } from '../store/fixed-sql.js';
 import { readJson, type Store, writeJson } from '../store/store.js';
 import { type Backoff, exponentialBackoff } from './backoff.js';
 import type {
@@ -25,6 +26,7 @@ export interface JobQueueOptions {
 
 type Row = Omit<JobsTable, 'id'> & { id: number };
 
+/** Columns of an enqueue, in the order of its fixed SQL (multiRowInsertSql). */
 const JOB_COLUMNS = [
   'name',
   'payload',
@@ -38,32 +40,6 @@ const JOB_COLUMNS = [
   'created_at',
   'updated_at',
 ] as const;
-const insertJobsTexts = new Map<string, string>();
-
-/**
- * The SQL of a multi-row enqueue, per dialect and row count: building and compiling it with the
- * query builder cost more than running it (the webhook edge enqueues with every batch it stores),
- * and the same text lets SQLite reuse its prepared statement.
- */
-function insertJobsSql(dialect: Store['dialect'], rows: number): string {
-  const key = `${dialect}:${rows}`;
-  let text = insertJobsTexts.get(key);
-  if (text === undefined) {
-    const values: string[] = [];
-    for (let r = 0; r < rows; r++) {
-      const marks = JOB_COLUMNS.map((_, c) =>
-        dialect === 'postgres' ? `$${r * JOB_COLUMNS.length + c + 1}` : '?',
-      );
-      values.push(`(${marks.join(', ')})`);
-    }
-    text =
-      `insert into calmhub_jobs (${JOB_COLUMNS.join(', ')}) values ${values.join(', ')} ` +
-      'on conflict (dedupe_key) do nothing';
-    insertJobsTexts.set(key, text);
-  }
-  return text;
-}
-
 /**
  * States written into the SQL as literals where a partial index is meant to serve the query
  * (`calmhub_jobs_due`, `_ordering`, `_lease`): SQLite uses a partial index only when the query's
@@ -180,7 +156,16 @@ export abstract class SqlJobQueue implements JobQueue {
         for (const column of JOB_COLUMNS) parameters.push(row[column]);
       }
       const result = await db.executeQuery(
-        CompiledQuery.raw(insertJobsSql(this.dialect, chunk.length), parameters),
+        CompiledQuery.raw(
+          multiRowInsertSql(
+            this.dialect,
+            'calmhub_jobs',
+            JOB_COLUMNS,
+            chunk.length,
+            'on conflict (dedupe_key) do nothing',
+          ),
+          parameters,
+        ),
       );
       created += Number(result.numAffectedRows ?? 0);
     }
