@@ -166,18 +166,27 @@ try {
   const pending = db.prepare<[string], { n: number }>(
     "SELECT count(*) AS n FROM hub_webhook_inbox WHERE integration_id = ? AND self_test = 0 AND state = 'received'",
   );
-  let left = pending.get(integration.id)?.n ?? 0;
+  // On SQLite the edge lands deliveries in their own table first; processing moves them into the inbox.
+  const landed = db.prepare<[string], { n: number }>(
+    'SELECT count(*) AS n FROM hub_webhook_landing WHERE integration_id = ?',
+  );
+  const waiting = (id: string) => (pending.get(id)?.n ?? 0) + (landed.get(id)?.n ?? 0);
+  let left = waiting(integration.id);
   const leftAtLoadEnd = left;
   while (left > 0 && performance.now() - loadEnded < DRAIN_TIMEOUT_S * 1000) {
     await new Promise((r) => setTimeout(r, 100));
-    left = pending.get(integration.id)?.n ?? 0;
+    left = waiting(integration.id);
   }
   const drainSeconds = (performance.now() - loadEnded) / 1000;
   const rows = db
-    .prepare<[string], { id: string; state: string; received_at: number; processed_at: number | null }>(
-      'SELECT id, state, received_at, processed_at FROM hub_webhook_inbox WHERE integration_id = ? AND self_test = 0',
+    .prepare<
+      [string, string],
+      { id: string; state: string; received_at: number; processed_at: number | null }
+    >(
+      'SELECT id, state, received_at, processed_at FROM hub_webhook_inbox WHERE integration_id = ? AND self_test = 0 ' +
+        "UNION ALL SELECT id, 'landed', received_at, NULL FROM hub_webhook_landing WHERE integration_id = ? AND self_test = 0",
     )
-    .all(integration.id);
+    .all(integration.id, integration.id);
   db.close();
   const states: Record<string, number> = {};
   for (const row of rows) states[row.state] = (states[row.state] ?? 0) + 1;

@@ -216,10 +216,22 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
         .where('state', '=', 'running')
         .groupBy('name')
         .execute();
-      const pendingAtKill = Number(leftBehind.find((r) => r.state === 'received')?.n ?? 0);
+      // On SQLite the edge lands deliveries first (inbox/landing.ts); processing moves them in.
+      const landed = Number(
+        (
+          await db
+            .selectFrom('hub_webhook_landing')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('integration_id', '=', integrationId)
+            .executeTakeFirst()
+        )?.n ?? 0,
+      );
+      const pendingAtKill = Number(leftBehind.find((r) => r.state === 'received')?.n ?? 0) + landed;
       console.info(
         `[${engine}] burst of ${EVENTS} acknowledged in ${killedAt - burstStarted} ms; at the kill: inbox`,
         Object.fromEntries(leftBehind.map((r) => [r.state, Number(r.n)])),
+        'landed',
+        landed,
         'running jobs',
         Object.fromEntries(leased.map((r) => [r.name, Number(r.n)])),
       );

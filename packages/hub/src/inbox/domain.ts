@@ -1,6 +1,7 @@
 import type { HubDomain } from '../app/deps.js';
 import { TRANSITION_RECORDED } from '../sync/jobs.js';
 import { PROCESS_DELIVERY } from './jobs.js';
+import { MOVE_LANDED, moveLanded } from './landing.js';
 import { processDelivery } from './process-delivery.js';
 import { registerInboxRoutes } from './routes.js';
 import { actOnTransition } from './status-actions.js';
@@ -9,6 +10,7 @@ export const inboxDomain: HubDomain = {
   name: 'inbox',
   routes: registerInboxRoutes,
   jobs: (deps) => ({
+    [MOVE_LANDED]: () => moveLanded(deps, true),
     [PROCESS_DELIVERY]: (payload: { deliveryId: string }) => processDelivery(deps, payload.deliveryId),
     [TRANSITION_RECORDED]: (payload: { transitionId: number }, context) =>
       actOnTransition(deps, payload.transitionId, context),

@@ -7,6 +7,23 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
  */
 export const HEAVY_BURST_PER_SECOND = 500;
 
+/**
+ * Under a burst (more than BURST_PER_SECOND deliveries in the last second), processing of an item
+ * starts COALESCE_MS after its delivery was received, and the deliveries about it arriving
+ * meanwhile join that job (SQLite, see processDeliveryJob): one read of the item from Cloud ALM for
+ * all of them, instead of a read per delivery competing with the edge for the store and the event
+ * loop. A lone delivery is processed at once. Under a heavy burst processing waits longer: every
+ * job then settles more deliveries with its one read.
+ */
+const BURST_PER_SECOND = 50;
+const COALESCE_MS = 200;
+const HEAVY_COALESCE_MS = 1000;
+
+/** How long processing waits to coalesce deliveries at this rate (deliveries per second). */
+export function processingDelayMs(rate: number): number {
+  return rate > HEAVY_BURST_PER_SECOND ? HEAVY_COALESCE_MS : rate > BURST_PER_SECOND ? COALESCE_MS : 0;
+}
+
 /** Deliveries received in the current and the previous second: a cheap rate, per store. */
 class DeliveryRate {
   private second = 0;

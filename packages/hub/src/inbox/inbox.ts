@@ -9,6 +9,7 @@ import { getWebhook } from '../integrations/integrations.js';
 import { loadIntegration } from '../integrations/load-integration.js';
 import type { WebhookInboxTable } from '../store/tables.js';
 import { processDeliveryJob } from './jobs.js';
+import { settleLanding } from './landing.js';
 import {
   CONFIGURED,
   DEFAULT_STATUS_ACTIONS,
@@ -16,7 +17,9 @@ import {
   statusActionsOf,
 } from './status-actions.js';
 
-type Deps = Pick<HubDeps, 'db' | 'clock' | 'queue' | 'secrets' | 'connectors' | 'publicBaseUrl'>;
+type Deps = Pick<HubDeps, 'db' | 'clock' | 'queue' | 'secrets' | 'connectors' | 'publicBaseUrl' | 'config'>;
+/** What reading the inbox takes: the store, and what moving landed deliveries into it takes. */
+type ReadDeps = Pick<Deps, 'db' | 'clock' | 'queue' | 'config'>;
 
 export interface DeliveryView {
   id: string;
@@ -51,12 +54,13 @@ const view = (row: WebhookInboxTable): DeliveryView => ({
 });
 
 export async function listDeliveries(
-  deps: Pick<Deps, 'db'>,
+  deps: ReadDeps,
   actor: Actor,
   integrationId: string,
   filter: { state?: WebhookInboxTable['state'] | undefined; limit: number; before?: string | undefined },
 ): Promise<DeliveryView[]> {
   await loadIntegration(deps.db, actor, integrationId, 'integrations.read');
+  await settleLanding(deps);
   let query = deps.db
     .selectFrom('hub_webhook_inbox')
     .selectAll()
@@ -84,11 +88,12 @@ export async function listDeliveries(
 }
 
 async function loadDelivery(
-  deps: Pick<Deps, 'db'>,
+  deps: ReadDeps,
   actor: Actor,
   id: string,
   action: ProjectAction,
 ): Promise<WebhookInboxTable> {
+  await settleLanding(deps);
   const row = await deps.db
     .selectFrom('hub_webhook_inbox')
     .selectAll()
@@ -102,7 +107,7 @@ async function loadDelivery(
   return row;
 }
 
-export async function getDelivery(deps: Pick<Deps, 'db'>, actor: Actor, id: string): Promise<DeliveryView> {
+export async function getDelivery(deps: ReadDeps, actor: Actor, id: string): Promise<DeliveryView> {
   return view(await loadDelivery(deps, actor, id, 'integrations.read'));
 }
 

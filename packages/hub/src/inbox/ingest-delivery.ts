@@ -12,8 +12,9 @@ import { CompiledQuery, type Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { HubDeps } from '../app/deps.js';
 import type { HubTables } from '../store/tables.js';
-import { edgePressure, HEAVY_BURST_PER_SECOND } from './edge-pressure.js';
+import { edgePressure } from './edge-pressure.js';
 import { processDeliveryJob } from './jobs.js';
+import { INBOX_COLUMNS, landDeliveries } from './landing.js';
 import { dedupeKey, type Envelope, parseEnvelope } from './parse-envelope.js';
 
 type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'queue'>;
@@ -45,45 +46,10 @@ const UNKNOWN = { outcome: 'unknown_endpoint' } as const;
 const MAX_BATCH = 256;
 /** Rows per INSERT statement (17 columns each: far below both engines' bound-parameter limits). */
 const INSERT_CHUNK = 100;
-/**
- * Under a burst (more than BURST_PER_SECOND deliveries in the last second), processing of an item
- * starts COALESCE_MS after its first delivery, and the deliveries about it arriving meanwhile
- * join that job (SQLite, see processDeliveryJob): one read of the item from Cloud ALM for all of
- * them, instead of a read per delivery competing with the edge for the store and the event loop.
- * A lone delivery is processed at once.
- */
-const BURST_PER_SECOND = 50;
-const COALESCE_MS = 200;
-/**
- * Under a heavy burst processing waits longer: every job then settles more deliveries with its one
- * read, and the worker takes a smaller share of the event loop from the edge while the burst lasts.
- */
-const HEAVY_COALESCE_MS = 1000;
-
 /** Stateless between calls (no `stream` option), so one serves every delivery. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The two statements every batch runs are fixed SQL (see fixedSql): the inbox row's columns. */
-const INBOX_COLUMNS = [
-  'id',
-  'tenant_id',
-  'project_id',
-  'integration_id',
-  'dedupe_key',
-  'received_at',
-  'headers',
-  'body',
-  'self_test',
-  'state',
-  'reason',
-  'resource_type',
-  'event_type',
-  'resource_id',
-  'item_kind',
-  'duplicates',
-  'processed_at',
-] as const;
-
+/** The integrations lookup every batch runs is fixed SQL (see fixedSql). */
 function integrationsSql(dialect: Dialect, count: number): string {
   return fixedSql(
     'ingest integrations',
@@ -149,12 +115,6 @@ class IngestBatcher {
   private writing = false;
   constructor(private readonly deps: Deps) {}
 
-  /** How long processing waits to coalesce deliveries: 0 unless they arrive as a burst. */
-  private coalesceMs(count: number): number {
-    const rate = edgePressure(this.deps.db).rate.add(count);
-    return rate > HEAVY_BURST_PER_SECOND ? HEAVY_COALESCE_MS : rate > BURST_PER_SECOND ? COALESCE_MS : 0;
-  }
-
   submit(delivery: Delivery): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ delivery, resolve, reject });
@@ -191,10 +151,10 @@ class IngestBatcher {
   private async write(batch: Waiting[]): Promise<void> {
     let results: IngestResult[];
     try {
+      edgePressure(this.deps.db).rate.add(batch.length);
       results = await ingestTogether(
         this.deps,
         batch.map((w) => w.delivery),
-        this.coalesceMs(batch.length),
       );
     } catch (error) {
       if (batch.length === 1) {
@@ -204,7 +164,7 @@ class IngestBatcher {
       // A delivery that cannot be stored must not fail the others: each again on its own.
       for (const waiting of batch) {
         try {
-          waiting.resolve((await ingestTogether(this.deps, [waiting.delivery], 0))[0] as IngestResult);
+          waiting.resolve((await ingestTogether(this.deps, [waiting.delivery]))[0] as IngestResult);
         } catch (single) {
           waiting.reject(single);
         }
@@ -327,13 +287,39 @@ function check(deps: Deps, delivery: Delivery, integration: IntegrationRow | und
   };
 }
 
-/** Checks and stores deliveries in one transaction; one result per delivery, in order. */
-async function ingestTogether(
-  deps: Deps,
-  deliveries: Delivery[],
-  processingDelayMs: number,
-): Promise<IngestResult[]> {
-  return deps.db.transaction().execute(async (trx) => {
+type Stored = Exclude<Checked, { result: IngestResult }>;
+
+/** The inbox row of a checked delivery, in INBOX_COLUMNS order. */
+function inboxValues(stored: Stored, now: number): unknown[] {
+  const { delivery, integration, id, text, envelope, ignoredBecause, dedupe } = stored;
+  return [
+    id,
+    delivery.tenantId.toLowerCase(),
+    delivery.projectId.toLowerCase(),
+    integration.id,
+    dedupe,
+    now,
+    keptHeaders(delivery.headers),
+    text,
+    delivery.selfTest ? 1 : 0,
+    delivery.selfTest ? 'processed' : ignoredBecause ? 'ignored' : 'received',
+    delivery.selfTest ? 'Self-test: routing and key proven' : (ignoredBecause ?? null),
+    envelope.resourceType ?? null,
+    envelope.eventType ?? null,
+    envelope.resourceId?.toLowerCase() ?? null,
+    envelope.kind === 'unknown' ? null : envelope.kind,
+    0,
+    delivery.selfTest || ignoredBecause ? now : null,
+  ];
+}
+
+/**
+ * Checks and stores deliveries in one transaction; one result per delivery, in order. SQLite
+ * lands them (see landing.ts); PostgreSQL stores them in the inbox with their processing jobs.
+ */
+async function ingestTogether(deps: Deps, deliveries: Delivery[]): Promise<IngestResult[]> {
+  let afterCommit = () => {};
+  const results = await deps.db.transaction().execute(async (trx) => {
     const ids = [...new Set(deliveries.map((d) => d.integrationId.toLowerCase()))];
     const dialect = deps.queue.dialect;
     const { rows } = await trx.executeQuery<IntegrationRow>(
@@ -342,76 +328,33 @@ async function ingestTogether(
     const integrations = new Map<string, IntegrationRow>(rows.map((row) => [row.id, row]));
     const now = deps.clock.now();
     const checked = deliveries.map((d) => check(deps, d, integrations.get(d.integrationId.toLowerCase())));
-    const toStore = checked.filter((c): c is Exclude<Checked, { result: IngestResult }> => !('result' in c));
+    const toStore = checked.filter((c): c is Stored => !('result' in c));
 
-    const inserted = new Set<string>();
-    for (let i = 0; i < toStore.length; i += INSERT_CHUNK) {
-      const chunk = toStore.slice(i, i + INSERT_CHUNK);
-      const parameters: unknown[] = [];
-      for (const { delivery, integration, id, text, envelope, ignoredBecause, dedupe } of chunk)
-        parameters.push(
-          id,
-          delivery.tenantId.toLowerCase(),
-          delivery.projectId.toLowerCase(),
-          integration.id,
-          dedupe,
-          now,
-          keptHeaders(delivery.headers),
-          text,
-          delivery.selfTest ? 1 : 0,
-          delivery.selfTest ? 'processed' : ignoredBecause ? 'ignored' : 'received',
-          delivery.selfTest ? 'Self-test: routing and key proven' : (ignoredBecause ?? null),
-          envelope.resourceType ?? null,
-          envelope.eventType ?? null,
-          envelope.resourceId?.toLowerCase() ?? null,
-          envelope.kind === 'unknown' ? null : envelope.kind,
-          0,
-          delivery.selfTest || ignoredBecause ? now : null,
-        );
-      const { rows: returned } = await trx.executeQuery<{ id: string }>(
-        CompiledQuery.raw(
-          multiRowInsertSql(
-            dialect,
-            'hub_webhook_inbox',
-            INBOX_COLUMNS,
-            chunk.length,
-            'on conflict (integration_id, dedupe_key) do nothing returning id',
-          ),
-          parameters,
-        ),
+    let outcomes: IngestResult[];
+    if (dialect === 'sqlite') {
+      const landed = await landDeliveries(
+        trx,
+        deps,
+        toStore.map((stored) => ({
+          integrationId: stored.integration.id,
+          dedupeKey: stored.dedupe,
+          id: stored.id,
+          values: inboxValues(stored, now),
+        })),
+        now,
       );
-      for (const row of returned) inserted.add(row.id);
-    }
+      outcomes = landed.outcomes;
+      afterCommit = landed.afterCommit;
+    } else outcomes = await storeInInbox(trx, deps, toStore, now);
 
     const results = new Map<Checked, IngestResult>();
-    const jobs = [];
     const eventsFor = new Set<IntegrationRow>();
-    for (const stored of toStore) {
-      const { delivery, integration, id, envelope, ignoredBecause, dedupe } = stored;
-      if (!inserted.has(id)) {
-        // A delivery seen before (here or earlier in this batch): counted on the stored one.
-        const existing = await trx
-          .updateTable('hub_webhook_inbox')
-          .set((eb) => ({ duplicates: eb('duplicates', '+', 1) }))
-          .where('integration_id', '=', integration.id)
-          .where('dedupe_key', '=', dedupe)
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        results.set(stored, { outcome: 'duplicate', id: existing.id });
-        continue;
-      }
-      results.set(stored, { outcome: 'accepted', id });
-      if (delivery.selfTest) await recordWebhookState(trx, integration.id, now, true);
-      else eventsFor.add(integration);
-      if (!delivery.selfTest && !ignoredBecause)
-        jobs.push(
-          deps.queue.dialect === 'sqlite'
-            ? processDeliveryJob(integration.id, id, envelope.resourceId, {
-                coalesce: true,
-                ...(processingDelayMs > 0 ? { runAt: now + processingDelayMs } : {}),
-              })
-            : processDeliveryJob(integration.id, id, envelope.resourceId),
-        );
+    for (const [index, stored] of toStore.entries()) {
+      const outcome = outcomes[index] as IngestResult;
+      results.set(stored, outcome);
+      if (outcome.outcome !== 'accepted') continue;
+      if (stored.delivery.selfTest) await recordWebhookState(trx, stored.integration.id, now, true);
+      else eventsFor.add(stored.integration);
     }
     for (const integration of eventsFor) {
       // "Last event received" to the second is plenty: under a burst, not one extra write per delivery.
@@ -421,9 +364,58 @@ async function ingestTogether(
         now - integration.last_event_at < 1000;
       if (!fresh) await recordWebhookState(trx, integration.id, now, false);
     }
-    if (jobs.length > 0) await deps.queue.enqueueMany(jobs, trx);
     return checked.map((c) => ('result' in c ? c.result : (results.get(c) as IngestResult)));
   });
+  afterCommit();
+  return results;
+}
+
+/** PostgreSQL: the deliveries go straight into the inbox, each with its processing job. */
+async function storeInInbox(
+  trx: Kysely<HubTables>,
+  deps: Deps,
+  toStore: Stored[],
+  now: number,
+): Promise<IngestResult[]> {
+  const dialect = deps.queue.dialect;
+  const inserted = new Set<string>();
+  for (let i = 0; i < toStore.length; i += INSERT_CHUNK) {
+    const chunk = toStore.slice(i, i + INSERT_CHUNK);
+    const { rows: returned } = await trx.executeQuery<{ id: string }>(
+      CompiledQuery.raw(
+        multiRowInsertSql(
+          dialect,
+          'hub_webhook_inbox',
+          INBOX_COLUMNS,
+          chunk.length,
+          'on conflict (integration_id, dedupe_key) do nothing returning id',
+        ),
+        chunk.flatMap((stored) => inboxValues(stored, now)),
+      ),
+    );
+    for (const row of returned) inserted.add(row.id);
+  }
+  const outcomes: IngestResult[] = [];
+  const jobs = [];
+  for (const { delivery, integration, id, envelope, ignoredBecause, dedupe } of toStore) {
+    if (!inserted.has(id)) {
+      // A delivery seen before (here or earlier in this batch): counted on the stored one.
+      const existing = await trx
+        .updateTable('hub_webhook_inbox')
+        .set((eb) => ({ duplicates: eb('duplicates', '+', 1) }))
+        .where('integration_id', '=', integration.id)
+        .where('dedupe_key', '=', dedupe)
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      outcomes.push({ outcome: 'duplicate', id: existing.id });
+      continue;
+    }
+    outcomes.push({ outcome: 'accepted', id });
+    if (!delivery.selfTest && !ignoredBecause)
+      jobs.push(processDeliveryJob(integration.id, id, envelope.resourceId));
+  }
+  if (jobs.length > 0) await deps.queue.enqueueMany(jobs, trx);
+  return outcomes;
 }
 
 async function recordWebhookState(

@@ -109,3 +109,35 @@ export async function inboxWaitingIndex({ db }: MigrationContext): Promise<void>
     .where(sql<boolean>`state = 'received'`)
     .execute();
 }
+
+/**
+ * Where the webhook edge lands deliveries on SQLite (see inbox/landing.ts): the inbox row's
+ * columns and an arrival number, and no index besides that number, so storing a burst appends to
+ * a few pages. Processing moves the rows into the inbox, with its indexes, in its own share of
+ * time. PostgreSQL writes deliveries straight into the inbox and leaves this table empty.
+ */
+export async function inboxLanding({ db, types }: MigrationContext): Promise<void> {
+  await db.schema
+    .createTable('hub_webhook_landing')
+    .addColumn('seq', 'integer', (c) => c.primaryKey())
+    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('project_id', 'text', (c) => c.notNull())
+    .addColumn('integration_id', 'text', (c) =>
+      c.notNull().references('hub_integrations.id').onDelete('cascade'),
+    )
+    .addColumn('dedupe_key', 'text', (c) => c.notNull())
+    .addColumn('received_at', types.timestamp, (c) => c.notNull())
+    .addColumn('headers', types.json, (c) => c.notNull())
+    .addColumn('body', 'text', (c) => c.notNull())
+    .addColumn('self_test', 'integer', (c) => c.notNull())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('reason', 'text')
+    .addColumn('resource_type', 'text')
+    .addColumn('event_type', 'text')
+    .addColumn('resource_id', 'text')
+    .addColumn('item_kind', 'text')
+    .addColumn('duplicates', 'integer', (c) => c.notNull())
+    .addColumn('processed_at', types.timestamp)
+    .execute();
+}

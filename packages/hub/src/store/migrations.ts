@@ -1,7 +1,7 @@
 import { jobsMigrations, type MigrationContext, type MigrationSet } from '@calmhub/platform';
 import { auditTables } from '../audit/migrations.js';
 import { dependencyTables } from '../dependencies/migrations.js';
-import { inboxItemIndex, inboxTables, inboxWaitingIndex } from '../inbox/migrations.js';
+import { inboxItemIndex, inboxLanding, inboxTables, inboxWaitingIndex } from '../inbox/migrations.js';
 import { pipelineTables } from '../pipelines/migrations.js';
 import { runTables } from '../runs/migrations.js';
 import { storiesAndComponentsTables } from '../stories/migrations.js';
@@ -129,6 +129,7 @@ export const hubMigrations: MigrationSet = {
     '0008_runs': { up: runTables },
     '0009_inbox_item_index': { up: inboxItemIndex },
     '0010_inbox_waiting_index': { up: inboxWaitingIndex },
+    '0011_inbox_landing': { up: inboxLanding },
   },
 };
 

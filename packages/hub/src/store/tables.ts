@@ -291,6 +291,9 @@ export type WebhookInboxTable = {
   processed_at: number | null;
 };
 
+/** Deliveries stored by the edge on SQLite, not yet moved into the inbox: `seq` is the arrival order. */
+export type WebhookLandingTable = WebhookInboxTable & { seq: number };
+
 export type WebhookStateTable = {
   integration_id: string;
   basic_user: string | null;
@@ -446,6 +449,7 @@ export type HubTables = RunTables & {
   hub_sync_state: SyncStateTable;
   hub_sync_runs: SyncRunsTable;
   hub_webhook_inbox: WebhookInboxTable;
+  hub_webhook_landing: WebhookLandingTable;
   hub_webhook_state: WebhookStateTable;
   hub_status_actions: StatusActionsTable;
   hub_story_guards: StoryGuardsTable;
