@@ -2,6 +2,7 @@ export { ConfigError, describeConfig, type LoadConfigOptions, loadConfig } from 
 export { type Config, type ConfigKey, ConfigSchema, envName } from './config/schema.js';
 export { AppError, codeForStatus, ERROR_CODES, ERROR_STATUS, type ErrorCode } from './errors/app-error.js';
 export {
+  addRawRoute,
   closeWithin,
   createHttpApp,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -15,6 +16,7 @@ export {
   errorBody,
   installErrorHandler,
 } from './http/error-handler.js';
+export type { RawRequest, RawRoute } from './http/raw-routes.js';
 export { type Backoff, exponentialBackoff } from './jobs/backoff.js';
 export { createJobQueue } from './jobs/create-job-queue.js';
 export { jobsMigrations } from './jobs/migrations.js';
@@ -70,6 +72,8 @@ export {
   createStore,
   type Dialect,
   readJson,
+  type SqliteAccess,
+  type SqliteStatement,
   type Store,
   type StoreOptions,
   writeJson,

@@ -15,7 +15,7 @@ export const HEAVY_BURST_PER_SECOND = 500;
  * loop. A lone delivery is processed at once. Under a heavy burst processing waits longer: every
  * job then settles more deliveries with its one read.
  */
-const BURST_PER_SECOND = 50;
+const BURST_PER_SECOND = 20;
 const COALESCE_MS = 200;
 const HEAVY_COALESCE_MS = 1000;
 

@@ -121,6 +121,27 @@ describe.each(testEngines)('webhook inbox and status actions (%s)', (engine) => 
     expect(after.body.counts.transitions).toBe(0);
   });
 
+  it('answers resends arriving together as duplicates of one stored delivery, visible at once', async () => {
+    const feature = moveFeature(0, 'IN_REALIZATION', Date.UTC(2026, 10, 20));
+    const event = featureEvent(feature.uuid);
+    const headers = { 'webhook-id': 'msg_resent_together' };
+    const answers = await Promise.all(Array.from({ length: 6 }, () => deliver(event, { headers })));
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
+    const accepted = answers.filter((a) => a.body.outcome === 'accepted');
+    expect(accepted).toHaveLength(1);
+    const id = accepted[0]?.body.id as string;
+    expect(new Set(answers.map((a) => a.body.id))).toEqual(new Set([id]));
+    // Readable as soon as it is acknowledged, whatever processing has done with it yet.
+    const stored = await hub.call('GET', `/api/v1/inbox/${id}`, { token: s.admin });
+    expect(stored.status).toBe(200);
+    expect(stored.body).toMatchObject({ id, duplicates: 5, resourceId: feature.uuid });
+    await waitForIdle(hub);
+    const late = await deliver(event, { headers });
+    expect(late.body).toEqual({ id, outcome: 'duplicate' });
+    const after = await hub.call('GET', `/api/v1/inbox/${id}`, { token: s.admin });
+    expect(after.body).toMatchObject({ state: 'processed', duplicates: 6 });
+  });
+
   it('settles a burst about one feature with a few reads, each delivery processed and audited once', async () => {
     // Cloud ALM's copy is older than every event, so no event is skipped as already known: each
     // needs a read unless another delivery's read covers it.

@@ -5,6 +5,7 @@ import {
   fixedSql,
   multiRowInsertSql,
   type SecretBox,
+  type SqliteAccess,
   sqlPlaceholders,
   writeJson,
 } from '@calmhub/platform';
@@ -12,12 +13,12 @@ import { CompiledQuery, type Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { HubDeps } from '../app/deps.js';
 import type { HubTables } from '../store/tables.js';
-import { edgePressure } from './edge-pressure.js';
+import { edgePressure, HEAVY_BURST_PER_SECOND } from './edge-pressure.js';
 import { processDeliveryJob } from './jobs.js';
-import { INBOX_COLUMNS, landDeliveries } from './landing.js';
+import { INBOX_COLUMNS, landDeliveries, landing } from './landing.js';
 import { dedupeKey, type Envelope, parseEnvelope } from './parse-envelope.js';
 
-type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'queue'>;
+type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'queue' | 'store'>;
 
 export interface Delivery {
   tenantId: string;
@@ -76,7 +77,8 @@ function basicMatches(authorization: string | undefined, user: string, password:
 
 /**
  * The webhook edge: checks the path's ids and key (and Basic when the integration asks for it),
- * then stores the raw delivery and enqueues its processing in one transaction. Every mismatch is
+ * then stores the raw delivery durably with what processes it (PostgreSQL: the inbox row and its
+ * job; SQLite: a landing row, see landing.ts) in one transaction. Every mismatch is
  * the same `unknown_endpoint`, so the answer tells nothing about which part was wrong.
  *
  * Group commit: the deliveries that arrive while the store is busy (or within the same event-loop
@@ -315,59 +317,116 @@ function inboxValues(stored: Stored, now: number): unknown[] {
 
 /**
  * Checks and stores deliveries in one transaction; one result per delivery, in order. SQLite
- * lands them (see landing.ts); PostgreSQL stores them in the inbox with their processing jobs.
+ * lands them (see landing.ts) in a synchronous transaction; PostgreSQL stores them in the inbox
+ * with their processing jobs.
  */
-async function ingestTogether(deps: Deps, deliveries: Delivery[]): Promise<IngestResult[]> {
+function ingestTogether(deps: Deps, deliveries: Delivery[]): Promise<IngestResult[]> {
+  const integrationIds = [...new Set(deliveries.map((d) => d.integrationId.toLowerCase()))];
+  return deps.store.sqlite
+    ? landTogether(deps, deps.store.sqlite, deliveries, integrationIds)
+    : storeTogether(deps, deliveries, integrationIds);
+}
+
+/** Checks each delivery against its integration's row; what to store, and one result per delivery. */
+function checkAll(
+  deps: Deps,
+  deliveries: Delivery[],
+  rows: IntegrationRow[],
+): { checked: Checked[]; toStore: Stored[] } {
+  const integrations = new Map<string, IntegrationRow>(rows.map((row) => [row.id, row]));
+  const checked = deliveries.map((d) => check(deps, d, integrations.get(d.integrationId.toLowerCase())));
+  return { checked, toStore: checked.filter((c): c is Stored => !('result' in c)) };
+}
+
+/**
+ * The writes to `hub_webhook_state` after storing: "last event received" for each integration
+ * that received one (to the second is plenty: under a burst, not one write per delivery), and the
+ * self-test's time.
+ */
+function webhookStateUpdates(
+  deps: Deps,
+  toStore: Stored[],
+  outcomes: IngestResult[],
+  now: number,
+): CompiledQuery[] {
+  const queries: CompiledQuery[] = [];
+  const eventsFor = new Set<IntegrationRow>();
+  for (const [index, stored] of toStore.entries()) {
+    if (outcomes[index]?.outcome !== 'accepted') continue;
+    if (stored.delivery.selfTest) queries.push(webhookStateQuery(deps, stored.integration.id, now, true));
+    else eventsFor.add(stored.integration);
+  }
+  for (const integration of eventsFor) {
+    const fresh =
+      integration.first_event_at !== null &&
+      integration.last_event_at !== null &&
+      now - integration.last_event_at < 1000;
+    if (!fresh) queries.push(webhookStateQuery(deps, integration.id, now, false));
+  }
+  return queries;
+}
+
+function resultsInOrder(checked: Checked[], toStore: Stored[], outcomes: IngestResult[]): IngestResult[] {
+  const results = new Map<Checked, IngestResult>(
+    toStore.map((stored, index) => [stored, outcomes[index] as IngestResult]),
+  );
+  return checked.map((c) => ('result' in c ? c.result : (results.get(c) as IngestResult)));
+}
+
+/** SQLite: one synchronous transaction, its statements prepared once (see landing.ts). */
+async function landTogether(
+  deps: Deps,
+  sqlite: SqliteAccess,
+  deliveries: Delivery[],
+  integrationIds: string[],
+): Promise<IngestResult[]> {
+  const state = await landing(deps);
+  const heavyBurst = edgePressure(deps.db).rate.current() > HEAVY_BURST_PER_SECOND;
   let afterCommit = () => {};
-  const results = await deps.db.transaction().execute(async (trx) => {
-    const ids = [...new Set(deliveries.map((d) => d.integrationId.toLowerCase()))];
-    const dialect = deps.queue.dialect;
-    const { rows } = await trx.executeQuery<IntegrationRow>(
-      CompiledQuery.raw(integrationsSql(dialect, ids.length), ids),
-    );
-    const integrations = new Map<string, IntegrationRow>(rows.map((row) => [row.id, row]));
+  const results = await sqlite.transaction((prepare) => {
+    const rows = prepare(integrationsSql('sqlite', integrationIds.length)).all(
+      integrationIds,
+    ) as IntegrationRow[];
     const now = deps.clock.now();
-    const checked = deliveries.map((d) => check(deps, d, integrations.get(d.integrationId.toLowerCase())));
-    const toStore = checked.filter((c): c is Stored => !('result' in c));
-
-    let outcomes: IngestResult[];
-    if (dialect === 'sqlite') {
-      const landed = await landDeliveries(
-        trx,
-        deps,
-        toStore.map((stored) => ({
-          integrationId: stored.integration.id,
-          dedupeKey: stored.dedupe,
-          id: stored.id,
-          values: inboxValues(stored, now),
-        })),
-        now,
-      );
-      outcomes = landed.outcomes;
-      afterCommit = landed.afterCommit;
-    } else outcomes = await storeInInbox(trx, deps, toStore, now);
-
-    const results = new Map<Checked, IngestResult>();
-    const eventsFor = new Set<IntegrationRow>();
-    for (const [index, stored] of toStore.entries()) {
-      const outcome = outcomes[index] as IngestResult;
-      results.set(stored, outcome);
-      if (outcome.outcome !== 'accepted') continue;
-      if (stored.delivery.selfTest) await recordWebhookState(trx, stored.integration.id, now, true);
-      else eventsFor.add(stored.integration);
-    }
-    for (const integration of eventsFor) {
-      // "Last event received" to the second is plenty: under a burst, not one extra write per delivery.
-      const fresh =
-        integration.first_event_at !== null &&
-        integration.last_event_at !== null &&
-        now - integration.last_event_at < 1000;
-      if (!fresh) await recordWebhookState(trx, integration.id, now, false);
-    }
-    return checked.map((c) => ('result' in c ? c.result : (results.get(c) as IngestResult)));
+    const { checked, toStore } = checkAll(deps, deliveries, rows);
+    const landed = landDeliveries(
+      prepare,
+      state,
+      deps.queue,
+      toStore.map((stored) => ({
+        integrationId: stored.integration.id,
+        dedupeKey: stored.dedupe,
+        id: stored.id,
+        values: inboxValues(stored, now),
+      })),
+      now,
+      heavyBurst,
+    );
+    afterCommit = landed.afterCommit;
+    for (const query of webhookStateUpdates(deps, toStore, landed.outcomes, now))
+      prepare(query.sql).run(query.parameters);
+    return resultsInOrder(checked, toStore, landed.outcomes);
   });
   afterCommit();
   return results;
+}
+
+/** PostgreSQL: one transaction through Kysely. */
+function storeTogether(
+  deps: Deps,
+  deliveries: Delivery[],
+  integrationIds: string[],
+): Promise<IngestResult[]> {
+  return deps.db.transaction().execute(async (trx) => {
+    const { rows } = await trx.executeQuery<IntegrationRow>(
+      CompiledQuery.raw(integrationsSql(deps.queue.dialect, integrationIds.length), integrationIds),
+    );
+    const now = deps.clock.now();
+    const { checked, toStore } = checkAll(deps, deliveries, rows);
+    const outcomes = await storeInInbox(trx, deps, toStore, now);
+    for (const query of webhookStateUpdates(deps, toStore, outcomes, now)) await trx.executeQuery(query);
+    return resultsInOrder(checked, toStore, outcomes);
+  });
 }
 
 /** PostgreSQL: the deliveries go straight into the inbox, each with its processing job. */
@@ -418,13 +477,8 @@ async function storeInInbox(
   return outcomes;
 }
 
-async function recordWebhookState(
-  trx: Kysely<HubTables>,
-  integrationId: string,
-  now: number,
-  selfTest: boolean,
-): Promise<void> {
-  await trx
+function webhookStateQuery(deps: Deps, integrationId: string, now: number, selfTest: boolean): CompiledQuery {
+  return deps.db
     .insertInto('hub_webhook_state')
     .values({
       integration_id: integrationId,
@@ -444,5 +498,5 @@ async function recordWebhookState(
             }),
       ),
     )
-    .execute();
+    .compile();
 }

@@ -1,8 +1,14 @@
-import { fixedSql, type JobSpec, sqlPlaceholders } from '@calmhub/platform';
+import {
+  fixedSql,
+  type JobQueue,
+  type JobSpec,
+  type SqliteStatement,
+  sqlPlaceholders,
+} from '@calmhub/platform';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { HubDeps } from '../app/deps.js';
 import type { HubTables } from '../store/tables.js';
-import { edgePressure, HEAVY_BURST_PER_SECOND, processingDelayMs } from './edge-pressure.js';
+import { edgePressure, processingDelayMs } from './edge-pressure.js';
 import { processDeliveryJob } from './jobs.js';
 
 /**
@@ -60,19 +66,20 @@ interface Landed {
 }
 
 /** The landed rows' dedupe keys (integration, key) → row, in arrival order. */
-interface LandingState {
+export interface LandingState {
   keys: Map<string, Landed>;
   nextSeq: number;
+  /** A move job was enqueued and has not started: rows landing now will be moved by it. */
+  moveQueued: boolean;
 }
 
 const states = new WeakMap<object, Promise<LandingState>>();
 
-/** `executor`: where to read the table the first time (inside a transaction: that transaction). */
-function landingFor(db: Kysely<HubTables>, executor: Kysely<HubTables> = db): Promise<LandingState> {
+function landingFor(db: Kysely<HubTables>): Promise<LandingState> {
   let state = states.get(db);
   if (!state) {
     state = (async () => {
-      const rows = await executor
+      const rows = await db
         .selectFrom('hub_webhook_landing')
         .select(['seq', 'id', 'integration_id', 'dedupe_key'])
         .orderBy('seq')
@@ -80,7 +87,7 @@ function landingFor(db: Kysely<HubTables>, executor: Kysely<HubTables> = db): Pr
       const keys = new Map<string, Landed>();
       for (const row of rows)
         keys.set(keyOf(row.integration_id, row.dedupe_key), { id: row.id, seq: row.seq });
-      return { keys, nextSeq: (rows.at(-1)?.seq ?? 0) + 1 };
+      return { keys, nextSeq: (rows.at(-1)?.seq ?? 0) + 1, moveQueued: false };
     })();
     states.set(db, state);
     state.catch(() => states.delete(db));
@@ -131,35 +138,46 @@ const landSql = (count: number) =>
         ', ',
       ),
   );
+const COUNT_LANDED_DUPLICATE = 'update hub_webhook_landing set duplicates = duplicates + 1 where seq = ?';
+const COUNT_INBOX_DUPLICATE =
+  'update hub_webhook_inbox set duplicates = duplicates + 1 where integration_id = ? and dedupe_key = ?';
+
+/** What the edge knows of the landing: read from the table the first time. */
+export function landing(deps: Pick<Deps, 'db'>): Promise<LandingState> {
+  return landingFor(deps.db);
+}
 
 /**
- * Lands deliveries in the edge's transaction: one outcome per row, in order, and what to do once
- * the transaction has committed (from then on the edge knows the new rows' keys).
+ * Lands deliveries, inside the edge's synchronous SQLite transaction: one outcome per row, in
+ * order, and what to do once the transaction has committed (from then on the edge knows the new
+ * rows' keys, and the move job, when one was enqueued, may start).
  */
-export async function landDeliveries(
-  trx: Kysely<HubTables>,
-  deps: Pick<Deps, 'db' | 'queue'>,
+export function landDeliveries(
+  prepare: (text: string) => SqliteStatement,
+  state: LandingState,
+  queue: JobQueue,
   rows: LandingRow[],
   now: number,
-): Promise<{ outcomes: LandingOutcome[]; afterCommit: () => void }> {
-  const state = await landingFor(deps.db, trx);
+  heavyBurst: boolean,
+): { outcomes: LandingOutcome[]; afterCommit: () => void } {
   const outcomes: LandingOutcome[] = [];
   const fresh = new Map<string, Landed>();
-  const landedAgain: Array<{ landed: Landed; integrationId: string }> = [];
-  const inInbox = await inboxIds(trx, rows);
+  const inInbox = inboxIds(prepare, rows);
   let seq = state.nextSeq;
   const parameters: unknown[] = [];
   for (const row of rows) {
     const key = keyOf(row.integrationId, row.dedupeKey);
     const landed = fresh.get(key) ?? state.keys.get(key);
     if (landed) {
-      landedAgain.push({ landed, integrationId: row.integrationId });
+      // Moved meanwhile (the move committed, its keys not yet forgotten): counted in the inbox.
+      if (prepare(COUNT_LANDED_DUPLICATE).run(landed.seq).changes === 0)
+        prepare(COUNT_INBOX_DUPLICATE).run(row.integrationId, row.dedupeKey);
       outcomes.push({ outcome: 'duplicate', id: landed.id });
       continue;
     }
     const stored = inInbox.get(key);
     if (stored) {
-      await countDuplicateInInbox(trx, row);
+      prepare(COUNT_INBOX_DUPLICATE).run(row.integrationId, row.dedupeKey);
       outcomes.push({ outcome: 'duplicate', id: stored });
       continue;
     }
@@ -167,61 +185,45 @@ export async function landDeliveries(
     parameters.push(seq++, ...row.values);
     outcomes.push({ outcome: 'accepted', id: row.id });
   }
-  if (fresh.size > 0) {
-    await trx.executeQuery(CompiledQuery.raw(landSql(fresh.size), parameters));
-    const heavy = edgePressure(deps.db).rate.current() > HEAVY_BURST_PER_SECOND;
-    await deps.queue.enqueueMany([landJob(heavy ? now + HEAVY_BURST_MOVE_DELAY_MS : undefined)], trx);
-  }
-  for (const { landed, integrationId } of landedAgain) {
-    const { numChangedRows } = await trx.executeQuery(
-      CompiledQuery.raw('update hub_webhook_landing set duplicates = duplicates + 1 where seq = ?', [
-        landed.seq,
-      ]),
-    );
-    // Moved meanwhile (the move committed, its keys not yet forgotten): counted in the inbox.
-    if (!numChangedRows)
-      await trx.executeQuery(
-        CompiledQuery.raw(
-          'update hub_webhook_inbox set duplicates = duplicates + 1 where id = ? and integration_id = ?',
-          [landed.id, integrationId],
-        ),
-      );
+  if (fresh.size > 0) prepare(landSql(fresh.size)).run(parameters);
+  // A move job is needed unless one is waiting to start (it will take these rows too).
+  const enqueue = fresh.size > 0 && !state.moveQueued;
+  if (enqueue) {
+    const { sql, parameters } = queue.enqueueStatement([
+      landJob(heavyBurst ? now + HEAVY_BURST_MOVE_DELAY_MS : undefined),
+    ]);
+    prepare(sql).run(parameters);
   }
   return {
     outcomes,
     afterCommit: () => {
       for (const [key, landed] of fresh) state.keys.set(key, landed);
       state.nextSeq = seq;
+      if (enqueue) {
+        state.moveQueued = true;
+        queue.enqueued();
+      }
     },
   };
 }
 
 /** The inbox ids of the rows' dedupe keys already stored there: one indexed read per integration. */
-async function inboxIds(trx: Kysely<HubTables>, rows: LandingRow[]): Promise<Map<string, string>> {
+function inboxIds(prepare: (text: string) => SqliteStatement, rows: LandingRow[]): Map<string, string> {
   const found = new Map<string, string>();
-  const byIntegration = new Map<string, string[]>();
+  const byIntegration = new Map<string, Set<string>>();
   for (const row of rows) {
-    const keys = byIntegration.get(row.integrationId) ?? [];
-    keys.push(row.dedupeKey);
+    const keys = byIntegration.get(row.integrationId) ?? new Set<string>();
+    keys.add(row.dedupeKey);
     byIntegration.set(row.integrationId, keys);
   }
   for (const [integrationId, keys] of byIntegration) {
-    const unique = [...new Set(keys)];
-    const { rows: existing } = await trx.executeQuery<{ id: string; dedupe_key: string }>(
-      CompiledQuery.raw(existingSql(unique.length), [integrationId, ...unique]),
-    );
+    const existing = prepare(existingSql(keys.size)).all(integrationId, ...keys) as Array<{
+      id: string;
+      dedupe_key: string;
+    }>;
     for (const row of existing) found.set(keyOf(integrationId, row.dedupe_key), row.id);
   }
   return found;
-}
-
-async function countDuplicateInInbox(trx: Kysely<HubTables>, row: LandingRow): Promise<void> {
-  await trx
-    .updateTable('hub_webhook_inbox')
-    .set((eb) => ({ duplicates: eb('duplicates', '+', 1) }))
-    .where('integration_id', '=', row.integrationId)
-    .where('dedupe_key', '=', row.dedupeKey)
-    .execute();
 }
 
 const moveSql =
@@ -275,6 +277,8 @@ async function moveChunk(deps: Deps, state: LandingState): Promise<number> {
 export async function moveLanded(deps: Deps, gated: boolean): Promise<void> {
   if (deps.queue.dialect !== 'sqlite') return;
   const state = await landingFor(deps.db);
+  // From here on rows landing are not this run's for sure: the edge enqueues another.
+  if (gated) state.moveQueued = false;
   const gate = edgePressure(deps.db).gate;
   for (;;) {
     const moved = gated

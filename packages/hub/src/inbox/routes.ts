@@ -1,4 +1,5 @@
-import { AppError, type HttpApp } from '@calmhub/platform';
+import type { IncomingHttpHeaders } from 'node:http';
+import { AppError, addRawRoute, type HttpApp } from '@calmhub/platform';
 import Type from 'typebox';
 import type { HubDeps } from '../app/deps.js';
 import { invalidField } from '../credentials/credential-input.js';
@@ -37,8 +38,66 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The webhook endpoint, in its own scope: the raw body is kept (a buffer), whatever the content type. */
+/** One delivery, as either way of serving the endpoint (below) hands it over. */
+async function receiveWebhook(
+  deps: HubDeps,
+  params: { tenantId: string; projectId: string; integrationId: string },
+  secretKey: string | undefined,
+  rawHeaders: IncomingHttpHeaders,
+  body: Buffer,
+): Promise<{ id: string; outcome: 'accepted' | 'duplicate' }> {
+  const headers: Record<string, string> = {};
+  for (const name in rawHeaders) {
+    const first = header(rawHeaders[name]);
+    if (first !== undefined) headers[name] = first;
+  }
+  const result = await ingestDelivery(deps, {
+    ...params,
+    secretKey,
+    authorization: headers.authorization,
+    webhookId: headers['webhook-id'],
+    headers,
+    body,
+    selfTest: headers['x-calmhub-self-test'] === '1',
+  });
+  switch (result.outcome) {
+    case 'accepted':
+    case 'duplicate':
+      return { id: result.id, outcome: result.outcome };
+    case 'malformed':
+      throw new AppError('bad_request', result.message);
+    case 'unknown_endpoint':
+      // One body for every mismatch: no oracle for which of the ids or the key was wrong.
+      throw new AppError('not_found', 'Not found');
+  }
+}
+
+/**
+ * The webhook endpoint. Served on node:http ahead of Fastify (addRawRoute): under a burst
+ * Fastify's per-request work cost more than storing the delivery. It is registered in Fastify as
+ * well, in its own scope keeping the raw body whatever the content type: the OpenAPI documents it
+ * from there, and `inject` and encoded paths reach it there.
+ */
 function registerWebhookEndpoint(app: HttpApp, deps: HubDeps): void {
+  addRawRoute(app, {
+    method: 'POST',
+    path: WEBHOOK_PATH,
+    bodyLimit: WEBHOOK_BODY_LIMIT,
+    handler: async (request) => {
+      const keys = request.query.getAll('secretKey');
+      const { tenantId = '', projectId = '', integrationId = '' } = request.params;
+      return {
+        status: 202,
+        body: await receiveWebhook(
+          deps,
+          { tenantId, projectId, integrationId },
+          keys.length === 1 ? keys[0] : undefined,
+          request.headers,
+          request.body,
+        ),
+      };
+    },
+  });
   app.register(async (plain) => {
     const scope = plain as unknown as HttpApp;
     scope.removeAllContentTypeParsers();
@@ -73,30 +132,9 @@ function registerWebhookEndpoint(app: HttpApp, deps: HubDeps): void {
         const query = request.query as Record<string, unknown>;
         const secretKey = typeof query.secretKey === 'string' ? query.secretKey : undefined;
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(request.headers)) {
-          const first = header(value);
-          if (first !== undefined) headers[name] = first;
-        }
-        const result = await ingestDelivery(deps, {
-          ...request.params,
-          secretKey,
-          authorization: header(request.headers.authorization),
-          webhookId: header(request.headers['webhook-id']),
-          headers,
-          body,
-          selfTest: header(request.headers['x-calmhub-self-test']) === '1',
-        });
-        switch (result.outcome) {
-          case 'accepted':
-          case 'duplicate':
-            return reply.status(202).send({ id: result.id, outcome: result.outcome });
-          case 'malformed':
-            throw new AppError('bad_request', result.message);
-          case 'unknown_endpoint':
-            // One body for every mismatch: no oracle for which of the ids or the key was wrong.
-            throw new AppError('not_found', 'Not found');
-        }
+        return reply
+          .status(202)
+          .send(await receiveWebhook(deps, request.params, secretKey, request.headers, body));
       },
     );
   });

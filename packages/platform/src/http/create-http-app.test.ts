@@ -4,7 +4,13 @@ import Type from 'typebox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../logging/logger.js';
-import { closeWithin, createHttpApp, type HttpApp, type HttpAppOptions } from './create-http-app.js';
+import {
+  addRawRoute,
+  closeWithin,
+  createHttpApp,
+  type HttpApp,
+  type HttpAppOptions,
+} from './create-http-app.js';
 
 class MemoryLog extends Writable {
   lines: string[] = [];
@@ -279,5 +285,100 @@ describe('HTTP skeleton', () => {
     expect(await response.json()).toEqual({ done: true });
     await closing;
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+
+  describe('a raw route (served on node:http ahead of Fastify)', () => {
+    async function startRaw(extra: Partial<HttpAppOptions> = {}) {
+      await start(extra);
+      // Registered after listen: raw routes are looked up per request.
+      addRawRoute(app, {
+        method: 'POST',
+        path: '/hooks/:tenant/in',
+        bodyLimit: 64,
+        handler: async ({ params, query, body, id }) => {
+          const text = body.toString('utf8');
+          if (text === 'conflict')
+            throw new AppError('conflict', 'Seen before', { details: { tenant: params.tenant } });
+          if (text === 'bug') throw new Error('database password is hunter2');
+          if (text === 'slow') await new Promise((r) => setTimeout(r, 300));
+          return { status: 202, body: { tenant: params.tenant, key: query.get('key'), text, id } };
+        },
+      });
+    }
+    const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'text/plain', ...headers },
+      });
+
+    it('answers with its params, query and body, and the request id echoed as Fastify does', async () => {
+      await startRaw();
+      const response = await post('/hooks/t1/in?key=k%201', 'hello', { 'x-request-id': 'abc-123' });
+      expect(response.status).toBe(202);
+      expect(response.headers.get('x-request-id')).toBe('abc-123');
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(await response.json()).toEqual({ tenant: 't1', key: 'k 1', text: 'hello', id: 'abc-123' });
+      const fresh = await post('/hooks/t1/in', 'x', { 'x-request-id': 'bad id with spaces' });
+      expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('keeps the error contract: AppError codes, 500 without internals, 413 over the limit', async () => {
+      await startRaw();
+      const conflict = await post('/hooks/t1/in', 'conflict');
+      expect(conflict.status).toBe(409);
+      const conflictBody = await conflict.json();
+      expect(conflictBody).toEqual({
+        error: {
+          code: 'conflict',
+          message: 'Seen before',
+          details: { tenant: 't1' },
+          requestId: conflict.headers.get('x-request-id'),
+        },
+      });
+      const bug = await post('/hooks/t1/in', 'bug');
+      expect(bug.status).toBe(500);
+      const bugText = await bug.text();
+      expect(bugText).not.toContain('hunter2');
+      expect(JSON.parse(bugText).error.code).toBe('internal');
+
+      const declared = await post('/hooks/t1/in', 'x'.repeat(65));
+      expect(declared.status).toBe(413);
+      expect((await declared.json()).error.code).toBe('payload_too_large');
+      // No content-length (chunked): refused as the body grows past the limit.
+      const stream = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('x'.repeat(40)));
+          controller.enqueue(new TextEncoder().encode('x'.repeat(40)));
+          controller.close();
+        },
+      });
+      const chunked = await fetch(`${base}/hooks/t1/in`, {
+        method: 'POST',
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
+      expect(chunked.status).toBe(413);
+    });
+
+    it('hands other methods and unmatched paths to Fastify', async () => {
+      await startRaw();
+      const get = await fetch(`${base}/hooks/t1/in`);
+      expect(get.status).toBe(404);
+      expect((await get.json()).error.message).toBe('No route for GET /hooks/t1/in');
+      const deeper = await post('/hooks/t1/in/more', 'x');
+      expect(deeper.status).toBe(404);
+    });
+
+    it('finishes its in-flight requests on close, ending their connection', async () => {
+      await startRaw();
+      const inFlight = post('/hooks/t1/in', 'slow');
+      await new Promise((r) => setTimeout(r, 50));
+      const closing = closeWithin(app, 2000);
+      const response = await inFlight;
+      expect(response.status).toBe(202);
+      expect(response.headers.get('connection')).toBe('close');
+      await closing;
+    });
   });
 });

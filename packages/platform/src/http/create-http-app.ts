@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerOptions, type ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -13,6 +13,7 @@ import Type from 'typebox';
 import { codeForStatus } from '../errors/app-error.js';
 import type { Logger } from '../logging/logger.js';
 import { errorBody, installErrorHandler } from './error-handler.js';
+import { type RawRoute, RawRoutes, requestIdOf } from './raw-routes.js';
 
 export type HttpApp = FastifyInstance<
   RawServerDefault,
@@ -41,7 +42,15 @@ export interface HttpAppOptions {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Each app's routes answered before Fastify (see RawRoutes). */
+const rawRoutesOf = new WeakMap<object, RawRoutes>();
+
+/** Serves `route` on node:http ahead of Fastify; register the same endpoint in Fastify as well (docs, inject). */
+export function addRawRoute(app: HttpApp, route: RawRoute): void {
+  const routes = rawRoutesOf.get(app);
+  if (!routes) throw new Error('addRawRoute: not an app made by createHttpApp');
+  routes.add(route);
+}
 
 export const ErrorResponse = Type.Object(
   {
@@ -62,27 +71,34 @@ export const ErrorResponse = Type.Object(
  */
 export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const requestTimeout = Math.max(0, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  const rawRoutes = new RawRoutes(options.logger);
+  // Fastify's default (0) switches off Node's request timeout altogether. Node enforces it
+  // from a periodic sweep (every 30 s by default), so the sweep runs often enough for the
+  // timeout to hold to within a quarter of itself (at most 1 s late).
+  const http: ServerOptions =
+    requestTimeout > 0
+      ? {
+          requestTimeout,
+          headersTimeout: Math.min(60_000, requestTimeout),
+          connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(requestTimeout / 4))),
+        }
+      : {};
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes ?? 10 * 1024 * 1024,
-    // Fastify's default (0) switches off Node's request timeout altogether. Node enforces it
-    // from a periodic sweep (every 30 s by default), so the sweep runs often enough for the
-    // timeout to hold to within a quarter of itself (at most 1 s late).
     requestTimeout,
-    ...(requestTimeout > 0
-      ? {
-          http: {
-            requestTimeout,
-            headersTimeout: Math.min(60_000, requestTimeout),
-            connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(requestTimeout / 4))),
-          },
-        }
-      : {}),
-    requestIdHeader: false,
-    genReqId: (req) => {
-      const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    // The server Fastify would make, with the raw routes looked at first.
+    serverFactory: (handler, fastifyOptions) => {
+      const server = createServer(http, (request, response) => {
+        if (!rawRoutes.handle(request, response)) handler(request, response);
+      });
+      server.keepAliveTimeout = Number(fastifyOptions.keepAliveTimeout ?? 72_000);
+      server.requestTimeout = requestTimeout;
+      server.setTimeout(Number(fastifyOptions.connectionTimeout ?? 0));
+      return server;
     },
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     return503OnClosing: true,
     // Errors Fastify raises before routing (malformed URL, ...) keep the error contract too.
@@ -124,10 +140,12 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+    rawRoutes.closing = true;
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
+  rawRoutesOf.set(app, rawRoutes);
   installErrorHandler(app);
   app.addSchema(ErrorResponse);
 

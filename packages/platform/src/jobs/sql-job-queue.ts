@@ -56,6 +56,9 @@ type ClaimQuery = SelectQueryBuilder<any, any, any>;
  * The queue's SQL, shared by both engines. Subclasses supply row locking for claims and
  * the wake-up channel; everything else (ordering, dedupe, retries, steps, schedules) is here.
  */
+/** Most jobs in one INSERT: far below both engines' bound-parameter limits. */
+const ENQUEUE_CHUNK = 500;
+
 export abstract class SqlJobQueue implements JobQueue {
   readonly dialect: Store['dialect'];
   protected readonly db: Kysely<JobTables>;
@@ -145,33 +148,39 @@ export abstract class SqlJobQueue implements JobQueue {
   async enqueueMany(specs: JobSpec[], executor?: Executor): Promise<number> {
     if (specs.length === 0) return 0;
     const db = (executor ?? this.db) as Kysely<JobTables>;
-    const now = this.now();
     let created = 0;
     // Stay under SQLite's and PostgreSQL's bound-parameter limits.
-    for (let i = 0; i < specs.length; i += 500) {
-      const chunk = specs.slice(i, i + 500);
-      const parameters: unknown[] = [];
-      for (const spec of chunk) {
-        const row = this.toRow(spec, now);
-        for (const column of JOB_COLUMNS) parameters.push(row[column]);
-      }
-      const result = await db.executeQuery(
-        CompiledQuery.raw(
-          multiRowInsertSql(
-            this.dialect,
-            'calmhub_jobs',
-            JOB_COLUMNS,
-            chunk.length,
-            'on conflict (dedupe_key) do nothing',
-          ),
-          parameters,
-        ),
-      );
+    for (let i = 0; i < specs.length; i += ENQUEUE_CHUNK) {
+      const { sql, parameters } = this.enqueueStatement(specs.slice(i, i + ENQUEUE_CHUNK));
+      const result = await db.executeQuery(CompiledQuery.raw(sql, parameters));
       created += Number(result.numAffectedRows ?? 0);
     }
     if (executor) this.notifyAfterCommit();
     else this.notifyLocal();
     return created;
+  }
+
+  enqueueStatement(specs: JobSpec[]): { sql: string; parameters: unknown[] } {
+    if (specs.length === 0 || specs.length > ENQUEUE_CHUNK)
+      throw new Error(`enqueueStatement: 1 to ${ENQUEUE_CHUNK} jobs, not ${specs.length}`);
+    const now = this.now();
+    const parameters: unknown[] = [];
+    for (const spec of specs) {
+      const row = this.toRow(spec, now);
+      for (const column of JOB_COLUMNS) parameters.push(row[column]);
+    }
+    const sql = multiRowInsertSql(
+      this.dialect,
+      'calmhub_jobs',
+      JOB_COLUMNS,
+      specs.length,
+      'on conflict (dedupe_key) do nothing',
+    );
+    return { sql, parameters };
+  }
+
+  enqueued(): void {
+    this.notifyLocal();
   }
 
   async claim(workerId: string, limit: number, names?: readonly string[]): Promise<Job[]> {

@@ -94,6 +94,13 @@ export interface JobQueue {
   /** `executor` enqueues inside the caller's transaction, so the job exists iff the caller commits. */
   enqueue(spec: JobSpec, executor?: Executor): Promise<{ id: number; created: boolean }>;
   enqueueMany(specs: JobSpec[], executor?: Executor): Promise<number>;
+  /**
+   * The statement that enqueues `specs` (at most 500), for a caller running its own statements in
+   * its own transaction (a synchronous SQLite one); `enqueued()` once that has committed wakes the
+   * idle workers.
+   */
+  enqueueStatement(specs: JobSpec[]): { sql: string; parameters: unknown[] };
+  enqueued(): void;
   claim(workerId: string, limit: number, names?: readonly string[]): Promise<Job[]>;
   heartbeat(workerId: string, ids: readonly number[]): Promise<number>;
   complete(workerId: string, ids: readonly number[]): Promise<number>;

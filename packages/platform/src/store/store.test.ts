@@ -29,6 +29,44 @@ describe.skipIf(process.platform === 'win32')('SQLite store files', () => {
     return dir;
   };
 
+  it('runs synchronous transactions after the open Kysely ones, committing or rolling back whole', async () => {
+    const store = createStore({ sqliteFile: join(tempDir(), 'sync.sqlite') });
+    try {
+      await sql`create table t (id integer primary key, v text)`.execute(store.db);
+      const sqlite = store.sqlite;
+      if (!sqlite) throw new Error('a SQLite store has synchronous transactions');
+      let releaseOpen: () => void = () => {};
+      const open = store.db.transaction().execute(async (trx) => {
+        await sql`insert into t (v) values ('kysely')`.execute(trx);
+        await new Promise<void>((resolve) => (releaseOpen = resolve));
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      // Waits for the open transaction instead of writing into it.
+      const order: string[] = [];
+      const synchronous = sqlite.transaction((prepare) => {
+        order.push('sync');
+        prepare('insert into t (v) values (?)').run('sync');
+        return prepare('select count(*) as n from t').get() as { n: number };
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      order.push('kysely commits');
+      releaseOpen();
+      await open;
+      expect(await synchronous).toEqual({ n: 2 });
+      expect(order).toEqual(['kysely commits', 'sync']);
+      await expect(
+        sqlite.transaction((prepare) => {
+          prepare('insert into t (v) values (?)').run('lost');
+          throw new Error('changed my mind');
+        }),
+      ).rejects.toThrow('changed my mind');
+      const rows = await sql<{ v: string }>`select v from t order by id`.execute(store.db);
+      expect(rows.rows.map((r) => r.v)).toEqual(['kysely', 'sync']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('creates the database, -wal and -shm files with mode 0600', async () => {
     const file = join(tempDir(), 'nested', 'hub.sqlite');
     const store = createStore({ sqliteFile: file });

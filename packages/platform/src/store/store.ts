@@ -29,8 +29,23 @@ export interface Store {
   readonly db: Kysely<{}>;
   /** PostgreSQL only: the connection string, for dedicated LISTEN connections. */
   readonly connectionString: string | undefined;
+  /** SQLite only: transactions run synchronously on the connection (see SqliteAccess). */
+  readonly sqlite: SqliteAccess | undefined;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A statement prepared once per SQL text (cached, see cachingStatements). */
+export type SqliteStatement = SqliteDatabase.Statement;
+
+export interface SqliteAccess {
+  /**
+   * Runs `work` in one immediate transaction on the store's connection, once no other query or
+   * transaction holds it, synchronously: no promise between its statements, none of Kysely's
+   * per-query work. For a hot path whose statements are few and fixed; it commits when `work`
+   * returns and rolls back when it throws.
+   */
+  transaction<T>(work: (prepare: (text: string) => SqliteStatement) => T): Promise<T>;
 }
 
 export interface StoreOptions {
@@ -75,6 +90,7 @@ function createPostgresStore(connectionString: string, max: number): Store {
     dialect: 'postgres',
     db,
     connectionString,
+    sqlite: undefined,
     ping: async () => {
       await sql`select 1`.execute(db);
     },
@@ -94,17 +110,21 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   const checkpointer = inMemory ? undefined : startCheckpointer(database, file);
+  const statements = cachingStatements(database);
   // biome-ignore lint/complexity/noBannedTypes: see Store.db
   const db = new Kysely<{}>({
-    dialect: new ImmediateSqliteDialect(
-      { database: cachingStatements(database) },
-      checkpointer?.walRestartRequest,
-    ),
+    dialect: new ImmediateSqliteDialect({ database: statements }, checkpointer?.walRestartRequest),
   });
+  const prepare = (text: string) => statements.prepare(text) as SqliteDatabase.Statement;
   return {
     dialect: 'sqlite',
     db,
     connectionString: undefined,
+    sqlite: {
+      // Holding Kysely's connection keeps every other query and transaction out meanwhile.
+      transaction: (work) =>
+        db.connection().execute(async () => database.transaction(() => work(prepare)).immediate()),
+    },
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { AppError, codeForStatus } from '../errors/app-error.js';
+import type { Logger } from '../logging/logger.js';
+import { errorBody } from './error-handler.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A sane incoming `x-request-id` is echoed; otherwise a new one. */
+export function requestIdOf(request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+export interface RawRequest {
+  id: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface RawRoute {
+  method: 'POST' | 'PUT';
+  /** Fastify's syntax: `/a/:id/b`; a parameter is one path segment. */
+  path: string;
+  bodyLimit: number;
+  /** Answers the request: a status and a JSON body; an AppError thrown answers as everywhere else. */
+  handler: (request: RawRequest) => Promise<{ status: number; body: unknown }>;
+}
+
+interface Compiled extends RawRoute {
+  pattern: RegExp;
+  names: string[];
+}
+
+const TOO_LARGE = 'Request body is too large';
+
+/**
+ * Routes answered on `node:http` itself, before Fastify: for an endpoint whose whole cost must
+ * stay close to a bare server's (the webhook edge under a burst), where Fastify's per-request
+ * work (hooks, a child logger, content-type parsing, serialisation) costs more than the endpoint.
+ * The contract is Fastify's: the same request id (echoed in `x-request-id`), the same error
+ * bodies and codes, 413 above the body limit, 503 once closing. The endpoint stays registered in
+ * Fastify too, so it is documented in the OpenAPI and reachable by `inject`; a request this does
+ * not take (another method, an encoded path segment) goes on to Fastify.
+ */
+export class RawRoutes {
+  private readonly routes: Compiled[] = [];
+  closing = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  add(route: RawRoute): void {
+    const names: string[] = [];
+    const source = route.path
+      .split('/')
+      .map((segment) => {
+        if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        names.push(segment.slice(1));
+        return '([^/%]+)';
+      })
+      .join('/');
+    this.routes.push({ ...route, pattern: new RegExp(`^${source}$`), names });
+  }
+
+  /** Takes the request when a route matches; false hands it on. */
+  handle(request: IncomingMessage, response: ServerResponse): boolean {
+    if (this.routes.length === 0) return false;
+    const url = request.url ?? '';
+    const mark = url.indexOf('?');
+    const path = mark < 0 ? url : url.slice(0, mark);
+    for (const route of this.routes) {
+      if (request.method !== route.method) continue;
+      const match = route.pattern.exec(path);
+      if (!match) continue;
+      const params: Record<string, string> = {};
+      route.names.forEach((name, index) => {
+        params[name] = match[index + 1] as string;
+      });
+      this.serve(route, params, new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)), request, response);
+      return true;
+    }
+    return false;
+  }
+
+  private serve(
+    route: Compiled,
+    params: Record<string, string>,
+    query: URLSearchParams,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): void {
+    const id = requestIdOf(request);
+    const send = (status: number, body: unknown, close = false) => {
+      if (response.headersSent || response.destroyed) return;
+      const text = JSON.stringify(body);
+      response.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+        'x-request-id': id,
+        ...(close || this.closing ? { connection: 'close' } : {}),
+      });
+      response.end(text);
+    };
+    if (this.closing) {
+      send(503, errorBody('unavailable', 'The server is shutting down', id), true);
+      request.resume();
+      return;
+    }
+    const declared = Number(request.headers['content-length']);
+    if (declared > route.bodyLimit) {
+      // The body is not read: the connection cannot carry another request after it.
+      send(413, errorBody(codeForStatus(413), TOO_LARGE, id), true);
+      request.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    request.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > route.bodyLimit) {
+        refused = true;
+        chunks.length = 0;
+        send(413, errorBody(codeForStatus(413), TOO_LARGE, id), true);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (refused) return;
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      route.handler({ id, params, query, headers: request.headers, body }).then(
+        (answer) => send(answer.status, answer.body),
+        (error: unknown) => {
+          if (error instanceof AppError) {
+            if (error.status >= 500) this.logger.error({ err: error, reqId: id }, error.message);
+            for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
+            send(error.status, errorBody(error.code, error.message, id, error.details));
+            return;
+          }
+          this.logger.error({ err: error, reqId: id }, 'unhandled error');
+          send(500, errorBody('internal', 'Internal error; quote the request id when reporting it.', id));
+        },
+      );
+    });
+  }
+}
