@@ -110,9 +110,10 @@ export class RawRoutes {
     }
     const declared = Number(request.headers['content-length']);
     if (declared > route.bodyLimit) {
-      // The body is not read: the connection cannot carry another request after it.
-      send(413, errorBody(codeForStatus(413), TOO_LARGE, id), true);
-      request.resume();
+      // Answered before the body is read; Node discards the body once the answer is sent and the
+      // connection goes on. Closing it instead would reset it under a client still sending (one
+      // that waited for Node's automatic `100 Continue`), and the client would never see the 413.
+      send(413, errorBody(codeForStatus(413), TOO_LARGE, id));
       return;
     }
     const chunks: Buffer[] = [];
