@@ -19,6 +19,8 @@ export interface LoadSettings {
   idsFile: string;
   /** Requests per second over all connections (autocannon `overallRate`); saturation when absent. */
   overallRate?: number;
+  /** Where to write every 2xx latency of the measured run (ms, JSON), to combine runs exactly. */
+  latenciesFile?: string;
 }
 
 export interface LoadResult {
@@ -106,6 +108,7 @@ const statusCodes = Object.fromEntries(
   Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0]),
 );
 writeFileSync(settings.idsFile, JSON.stringify(acknowledgedIds));
+if (settings.latenciesFile) writeFileSync(settings.latenciesFile, JSON.stringify(latencies));
 const out: LoadResult = {
   requestsPerSecond: result.requests.total / result.duration,
   requests: result.requests.total,

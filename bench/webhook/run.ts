@@ -1,7 +1,7 @@
 /**
  * The hub's webhook endpoint under load, next to a raw `node:http` server in the same run.
  *
- *   npm run bench:webhook                   (10 connections, pipelining 1, 2 s warm-up + 10 s each)
+ *   npm run bench:webhook                   (10 connections, pipelining 1, 10 s each in 3 turns)
  *   BENCH_CONNECTIONS=50 BENCH_DURATION_S=20 npm run bench:webhook
  *
  * Processes besides this one: the baseline (a no-op `node:http` server answering 202), two more
@@ -41,36 +41,75 @@ const CALM_RPS = Number(process.env.BENCH_CALM_RPS ?? 1000);
 const INGEST_ONLY = process.env.BENCH_INGEST_ONLY === '1';
 /** Share of the raw throughput offered to the hub in the fixed-rate run (0: no such run). */
 const FIXED_RATE_SHARE = Number(process.env.BENCH_FIXED_RATE_SHARE ?? 0.5);
+/**
+ * The servers are loaded in turns, BENCH_ROUNDS times (each turn DURATION_S / ROUNDS seconds):
+ * a slow spell of a shared machine then falls on every server alike instead of on one of them.
+ */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 /** Experiment: adds an index on the inbox's (integration, item, state, received) before the load. */
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 const sandbox = await startSandbox({ port: 0, memory: true, seed: 'demo', logLevel: 'silent' });
 const dataDir = mkdtempSync(join(tmpdir(), 'calmhub-bench-webhook-'));
 
+/** The ids files of every run, by label: every id acknowledged must be in the inbox. */
+const idsFiles = new Map<string, string[]>();
+
 async function load(
   url: string,
   label: string,
   featureIds: string[],
+  turn: { durationSeconds: number; warmupSeconds: number; index: number },
   overallRate?: number,
-): Promise<LoadResult> {
+): Promise<{ result: LoadResult; latencies: number[] }> {
+  const file = (kind: string) => join(dataDir, `${label}-${turn.index}-${kind}.json`);
   const settings: LoadSettings = {
     ...(overallRate ? { overallRate } : {}),
     url,
     connections: CONNECTIONS,
     pipelining: PIPELINING,
-    durationSeconds: DURATION_S,
-    warmupSeconds: WARMUP_S,
+    durationSeconds: turn.durationSeconds,
+    warmupSeconds: turn.warmupSeconds,
     featureIds,
-    runTag: `${label}-${Date.now()}`,
-    idsFile: join(dataDir, `${label}-ids.json`),
+    runTag: `${label}-${turn.index}-${Date.now()}`,
+    idsFile: file('ids'),
+    latenciesFile: file('latencies'),
   };
+  idsFiles.set(label, [...(idsFiles.get(label) ?? []), settings.idsFile]);
   const { match } = spawnLines(
     [...tsxArgs, here('./load.ts')],
     { BENCH_LOAD: JSON.stringify(settings) },
     /^(\{"requestsPerSecond".*\})$/m,
-    2 * (WARMUP_S + DURATION_S) + 60,
+    2 * (turn.warmupSeconds + turn.durationSeconds) + 60,
   );
-  return JSON.parse((await match)[1] as string) as LoadResult;
+  const result = JSON.parse((await match)[1] as string) as LoadResult;
+  return { result, latencies: JSON.parse(readFileSync(file('latencies'), 'utf8')) as number[] };
+}
+
+/** Runs of one server combined: requests over time, and percentiles over every latency. */
+function combine(runs: Array<{ result: LoadResult; latencies: number[] }>): LoadResult {
+  const sorted = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const sum = (pick: (r: LoadResult) => number) => runs.reduce((total, r) => total + pick(r.result), 0);
+  const statusCodes: Record<string, number> = {};
+  for (const { result } of runs)
+    for (const [code, n] of Object.entries(result.statusCodes))
+      statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  return {
+    requestsPerSecond: sum((r) => r.requests) / sum((r) => r.durationSeconds),
+    requests: sum((r) => r.requests),
+    durationSeconds: sum((r) => r.durationSeconds),
+    statusCodes,
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    latency: {
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted.at(-1) ?? Number.NaN,
+      mean: sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length),
+    },
+    acknowledged: sum((r) => r.acknowledged),
+    warmupRequests: sum((r) => r.warmupRequests),
+  };
 }
 
 try {
@@ -150,14 +189,35 @@ try {
     `/api/v1/integrations/${integration.id}/webhook`,
   );
 
-  // The same load against each, one after the other; then the hub again at a fixed rate.
-  const rawResult = await load(rawUrl, 'raw', features);
-  const rawSqliteResult = await load(rawSqliteUrl, 'raw-sqlite', features);
-  const fastifyResult = await load(fastifyUrl, 'fastify', features);
-  const hubResult = await load(webhook.url, 'hub', features);
+  // The same load against each in turns, ROUNDS times; then the hub again at a fixed rate.
+  const servers = [
+    ['raw', rawUrl],
+    ['raw-sqlite', rawSqliteUrl],
+    ['fastify', fastifyUrl],
+    ['hub', webhook.url],
+  ] as const;
+  const runs = new Map<string, Array<{ result: LoadResult; latencies: number[] }>>();
+  for (let index = 0; index < ROUNDS; index++) {
+    const turn = { durationSeconds: DURATION_S / ROUNDS, warmupSeconds: index === 0 ? WARMUP_S : 1, index };
+    for (const [label, url] of servers)
+      runs.set(label, [...(runs.get(label) ?? []), await load(url, label, features, turn)]);
+  }
+  const [rawResult, rawSqliteResult, fastifyResult, hubResult] = servers.map(([label]) =>
+    combine(runs.get(label) ?? []),
+  ) as [LoadResult, LoadResult, LoadResult, LoadResult];
   const fixedRate = Math.max(1, Math.round(rawResult.requestsPerSecond * FIXED_RATE_SHARE));
   const hubFixedResult =
-    FIXED_RATE_SHARE > 0 ? await load(webhook.url, 'hub-fixed', features, fixedRate) : undefined;
+    FIXED_RATE_SHARE > 0
+      ? combine([
+          await load(
+            webhook.url,
+            'hub-fixed',
+            features,
+            { durationSeconds: DURATION_S, warmupSeconds: 1, index: 0 },
+            fixedRate,
+          ),
+        ])
+      : undefined;
   const loadEnded = performance.now();
 
   // Processing: the hub's SQLite file, read-only, until nothing is left in `received`.
@@ -196,9 +256,9 @@ try {
     .sort((a, b) => a - b);
   const firstReceived = rows.reduce((min, r) => Math.min(min, r.received_at), Number.POSITIVE_INFINITY);
   const lastProcessed = rows.reduce((max, r) => Math.max(max, r.processed_at ?? 0), 0);
-  const acknowledgedIds = ['hub', ...(hubFixedResult ? ['hub-fixed'] : [])].flatMap(
-    (label) => JSON.parse(readFileSync(join(dataDir, `${label}-ids.json`), 'utf8')) as string[],
-  );
+  const acknowledgedIds = ['hub', 'hub-fixed']
+    .flatMap((label) => idsFiles.get(label) ?? [])
+    .flatMap((file) => JSON.parse(readFileSync(file, 'utf8')) as string[]);
   const stored = new Set(rows.map((r) => r.id));
   const missing = acknowledgedIds.filter((id) => !stored.has(id)).length;
 
@@ -216,7 +276,7 @@ try {
   const out = [
     [
       'load',
-      `autocannon, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ${WARMUP_S} s warm-up + ${DURATION_S} s, ${features.length} features round robin`,
+      `autocannon, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_S} s per server in ${ROUNDS} turns (${WARMUP_S} s warm-up first, 1 s before each later turn), ${features.length} features round robin`,
     ],
     ['raw node:http (202 no-op)', figures(rawResult)],
     ['raw node:http + 1 SQLite insert', figures(rawSqliteResult)],
