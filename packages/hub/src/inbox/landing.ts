@@ -19,10 +19,11 @@ import { processDeliveryJob } from './jobs.js';
  * of time. Under a burst this is what keeps the edge fast: a batch of deliveries appends to a
  * page or two instead of dirtying a page of each index (every page a WAL frame at commit).
  *
- * Nothing is lost or doubled by the extra step: the rows and the job that moves them commit in
- * the edge's transaction, the move is one transaction (inbox rows, their jobs, the landing rows
- * deleted), and whatever reads the inbox moves what has landed first (settleLanding), so a
- * delivery is in the inbox views as soon as it has been acknowledged.
+ * Nothing is lost or doubled by the extra step: the rows commit in the edge's transaction with
+ * the job that moves them (or while such a job waits to start, which then takes them too), the
+ * move is one transaction (inbox rows, their jobs, the landing rows deleted), and whatever reads
+ * the inbox moves what has landed first (settleLanding), so a delivery is in the inbox views as
+ * soon as it has been acknowledged.
  *
  * Duplicates are still answered at once: the edge knows the dedupe keys of the landed rows (kept
  * here, rebuilt from the table at start) and looks up the inbox's dedupe index, a read.
