@@ -15,7 +15,7 @@ import type { HubDeps } from '../app/deps.js';
 import type { HubTables } from '../store/tables.js';
 import { edgePressure, HEAVY_BURST_PER_SECOND } from './edge-pressure.js';
 import { processDeliveryJob } from './jobs.js';
-import { INBOX_COLUMNS, landDeliveries, landing } from './landing.js';
+import { INBOX_COLUMNS, landDeliveries, landingFor } from './landing.js';
 import { dedupeKey, type Envelope, parseEnvelope } from './parse-envelope.js';
 
 type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'queue' | 'store'>;
@@ -380,7 +380,7 @@ async function landTogether(
   deliveries: Delivery[],
   integrationIds: string[],
 ): Promise<IngestResult[]> {
-  const state = await landing(deps);
+  const state = await landingFor(deps.db);
   const heavyBurst = edgePressure(deps.db).rate.current() > HEAVY_BURST_PER_SECOND;
   let afterCommit = () => {};
   const results = await sqlite.transaction((prepare) => {

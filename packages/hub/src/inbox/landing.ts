@@ -76,7 +76,8 @@ export interface LandingState {
 
 const states = new WeakMap<object, Promise<LandingState>>();
 
-function landingFor(db: Kysely<HubTables>): Promise<LandingState> {
+/** What the edge knows of the landing of this store: read from the table the first time. */
+export function landingFor(db: Kysely<HubTables>): Promise<LandingState> {
   let state = states.get(db);
   if (!state) {
     state = (async () => {
@@ -142,11 +143,6 @@ const landSql = (count: number) =>
 const COUNT_LANDED_DUPLICATE = 'update hub_webhook_landing set duplicates = duplicates + 1 where seq = ?';
 const COUNT_INBOX_DUPLICATE =
   'update hub_webhook_inbox set duplicates = duplicates + 1 where integration_id = ? and dedupe_key = ?';
-
-/** What the edge knows of the landing: read from the table the first time. */
-export function landing(deps: Pick<Deps, 'db'>): Promise<LandingState> {
-  return landingFor(deps.db);
-}
 
 /**
  * Lands deliveries, inside the edge's synchronous SQLite transaction: one outcome per row, in

@@ -1,14 +1,12 @@
-import type { MigrationContext } from '@calmhub/platform';
-import { sql } from 'kysely';
+import type { ColumnTypes, MigrationContext } from '@calmhub/platform';
+import { type CreateTableBuilder, sql } from 'kysely';
 
-/**
- * Cloud ALM webhook deliveries as received (the durable inbox), the per-integration webhook state,
- * the status → action map, and what the actions produced (guard results, promotion requests).
- */
-export async function inboxTables({ db, types }: MigrationContext): Promise<void> {
-  await db.schema
-    .createTable('hub_webhook_inbox')
-    .addColumn('id', 'text', (c) => c.primaryKey())
+/** A delivery's columns after its id: the inbox row, and the landing row that becomes one. */
+function deliveryColumns<TB extends string, C extends string>(
+  table: CreateTableBuilder<TB, C>,
+  types: ColumnTypes,
+) {
+  return table
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('project_id', 'text', (c) => c.notNull())
     .addColumn('integration_id', 'text', (c) =>
@@ -26,7 +24,18 @@ export async function inboxTables({ db, types }: MigrationContext): Promise<void
     .addColumn('resource_id', 'text')
     .addColumn('item_kind', 'text')
     .addColumn('duplicates', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('processed_at', types.timestamp)
+    .addColumn('processed_at', types.timestamp);
+}
+
+/**
+ * Cloud ALM webhook deliveries as received (the durable inbox), the per-integration webhook state,
+ * the status → action map, and what the actions produced (guard results, promotion requests).
+ */
+export async function inboxTables({ db, types }: MigrationContext): Promise<void> {
+  await db.schema
+    .createTable('hub_webhook_inbox')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .$call((table) => deliveryColumns(table, types))
     .addUniqueConstraint('hub_webhook_inbox_dedupe', ['integration_id', 'dedupe_key'])
     .execute();
   await db.schema
@@ -121,23 +130,6 @@ export async function inboxLanding({ db, types }: MigrationContext): Promise<voi
     .createTable('hub_webhook_landing')
     .addColumn('seq', 'integer', (c) => c.primaryKey())
     .addColumn('id', 'text', (c) => c.notNull())
-    .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('project_id', 'text', (c) => c.notNull())
-    .addColumn('integration_id', 'text', (c) =>
-      c.notNull().references('hub_integrations.id').onDelete('cascade'),
-    )
-    .addColumn('dedupe_key', 'text', (c) => c.notNull())
-    .addColumn('received_at', types.timestamp, (c) => c.notNull())
-    .addColumn('headers', types.json, (c) => c.notNull())
-    .addColumn('body', 'text', (c) => c.notNull())
-    .addColumn('self_test', 'integer', (c) => c.notNull())
-    .addColumn('state', 'text', (c) => c.notNull())
-    .addColumn('reason', 'text')
-    .addColumn('resource_type', 'text')
-    .addColumn('event_type', 'text')
-    .addColumn('resource_id', 'text')
-    .addColumn('item_kind', 'text')
-    .addColumn('duplicates', 'integer', (c) => c.notNull())
-    .addColumn('processed_at', types.timestamp)
+    .$call((table) => deliveryColumns(table, types))
     .execute();
 }

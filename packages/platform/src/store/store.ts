@@ -116,6 +116,8 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
     dialect: new ImmediateSqliteDialect({ database: statements }, checkpointer?.walRestartRequest),
   });
   const prepare = (text: string) => statements.prepare(text) as SqliteDatabase.Statement;
+  // Made once: better-sqlite3 builds the wrapper (its begin/commit statements) per call otherwise.
+  const inTransaction = database.transaction(<T>(work: (p: typeof prepare) => T): T => work(prepare));
   return {
     dialect: 'sqlite',
     db,
@@ -123,7 +125,7 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
     sqlite: {
       // Holding Kysely's connection keeps every other query and transaction out meanwhile.
       transaction: (work) =>
-        db.connection().execute(async () => database.transaction(() => work(prepare)).immediate()),
+        db.connection().execute(async () => inTransaction.immediate(work) as ReturnType<typeof work>),
     },
     ping: async () => {
       await sql`select 1`.execute(db);
