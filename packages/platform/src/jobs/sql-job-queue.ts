@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { CompiledQuery, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import { multiRowInsertSql } from '../store/fixed-sql.js';
 import { readJson, type Store, writeJson } from '../store/store.js';
 import { type Backoff, exponentialBackoff } from './backoff.js';
@@ -49,9 +49,6 @@ const JOB_COLUMNS = [
 const QUEUED = sql.lit('queued').$castTo<JobState>();
 const RUNNING = sql.lit('running').$castTo<JobState>();
 
-// biome-ignore lint/suspicious/noExplicitAny: the claim subquery is composed by the dialect hook
-type ClaimQuery = SelectQueryBuilder<any, any, any>;
-
 /**
  * The queue's SQL, shared by both engines. Subclasses supply row locking for claims and
  * the wake-up channel; everything else (ordering, dedupe, retries, steps, schedules) is here.
@@ -79,7 +76,7 @@ export abstract class SqlJobQueue implements JobQueue {
   }
 
   /** Adds the engine's row locking to the claim subquery. */
-  protected abstract lockForClaim(query: ClaimQuery): ClaimQuery;
+  protected abstract lockForClaim<Q>(query: Q): Q;
 
   protected notifyLocal(): void {
     this.wake.emit('wake');
@@ -221,7 +218,7 @@ export abstract class SqlJobQueue implements JobQueue {
         dedupe_key: null,
         updated_at: now,
       }))
-      .where('id', 'in', this.lockForClaim(candidates as ClaimQuery))
+      .where('id', 'in', this.lockForClaim(candidates))
       .returningAll()
       .execute()) as Row[];
     return rows.map(toJob).sort((a, b) => b.priority - a.priority || a.runAt - b.runAt || a.id - b.id);
