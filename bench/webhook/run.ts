@@ -15,8 +15,10 @@
  * FEATURE.UPDATED event (its own `webhook-id` and `modifiedAt`) about one of that project's
  * features, round robin.
  *
- * After the load, the hub's SQLite file is read (read-only) until every delivery is processed or
- * BENCH_DRAIN_TIMEOUT_S has passed: lag = processed_at - received_at. Every acknowledged delivery
+ * After each of the hub's turns but the last, the bench waits until the hub has processed what it
+ * acknowledged, so that its catching up does not share the machine with the next server's turn.
+ * After the last load, the hub's SQLite file is read (read-only) until every delivery is processed
+ * or BENCH_DRAIN_TIMEOUT_S has passed: lag = processed_at - received_at. Every acknowledged delivery
  * (each 202's id, warm-up included) must be a row of the inbox.
  * Goals: hub ≥ 70 % of the raw server's throughput; hub p99 ≤ 10 ms on SQLite.
  */
@@ -196,11 +198,34 @@ try {
     ['fastify', fastifyUrl],
     ['hub', webhook.url],
   ] as const;
+  // The hub's SQLite file, read-only: what is still waiting for processing (landed or received).
+  const db = new Database(join(dataDir, 'calmhub.sqlite'), { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  const pending = db.prepare<[string], { n: number }>(
+    "SELECT count(*) AS n FROM hub_webhook_inbox WHERE integration_id = ? AND self_test = 0 AND state = 'received'",
+  );
+  // On SQLite the edge lands deliveries in their own table first; processing moves them into the inbox.
+  const landed = db.prepare<[string], { n: number }>(
+    'SELECT count(*) AS n FROM hub_webhook_landing WHERE integration_id = ?',
+  );
+  const waiting = (id: string) => (pending.get(id)?.n ?? 0) + (landed.get(id)?.n ?? 0);
+  /** Until the hub has processed what it acknowledged (or the timeout): its catching up must not load the next server's turn. */
+  const drained = async (since: number) => {
+    let left = waiting(integration.id);
+    while (left > 0 && performance.now() - since < DRAIN_TIMEOUT_S * 1000) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = waiting(integration.id);
+    }
+    return left;
+  };
+
   const runs = new Map<string, Array<{ result: LoadResult; latencies: number[] }>>();
   for (let index = 0; index < ROUNDS; index++) {
     const turn = { durationSeconds: DURATION_S / ROUNDS, warmupSeconds: index === 0 ? WARMUP_S : 1, index };
-    for (const [label, url] of servers)
+    for (const [label, url] of servers) {
       runs.set(label, [...(runs.get(label) ?? []), await load(url, label, features, turn)]);
+      if (label === 'hub' && index < ROUNDS - 1) await drained(performance.now());
+    }
   }
   const [rawResult, rawSqliteResult, fastifyResult, hubResult] = servers.map(([label]) =>
     combine(runs.get(label) ?? []),
@@ -220,23 +245,9 @@ try {
       : undefined;
   const loadEnded = performance.now();
 
-  // Processing: the hub's SQLite file, read-only, until nothing is left in `received`.
-  const db = new Database(join(dataDir, 'calmhub.sqlite'), { readonly: true, fileMustExist: true });
-  db.pragma('busy_timeout = 5000');
-  const pending = db.prepare<[string], { n: number }>(
-    "SELECT count(*) AS n FROM hub_webhook_inbox WHERE integration_id = ? AND self_test = 0 AND state = 'received'",
-  );
-  // On SQLite the edge lands deliveries in their own table first; processing moves them into the inbox.
-  const landed = db.prepare<[string], { n: number }>(
-    'SELECT count(*) AS n FROM hub_webhook_landing WHERE integration_id = ?',
-  );
-  const waiting = (id: string) => (pending.get(id)?.n ?? 0) + (landed.get(id)?.n ?? 0);
-  let left = waiting(integration.id);
-  const leftAtLoadEnd = left;
-  while (left > 0 && performance.now() - loadEnded < DRAIN_TIMEOUT_S * 1000) {
-    await new Promise((r) => setTimeout(r, 100));
-    left = waiting(integration.id);
-  }
+  // Processing after the last load: until nothing is left waiting.
+  const leftAtLoadEnd = waiting(integration.id);
+  const left = await drained(loadEnded);
   const drainSeconds = (performance.now() - loadEnded) / 1000;
   const rows = db
     .prepare<

@@ -54,9 +54,11 @@ export {
   constantTimeEqual,
   createSecretBox,
   MASTER_KEY_BYTES,
+  matchesSecretDigest,
   parseMasterKey,
   readOrCreateKeyFile,
   type SecretBox,
+  secretDigest,
 } from './secrets/secret-box.js';
 export { fixedSql, multiRowInsertSql, sqlPlaceholders } from './store/fixed-sql.js';
 export {

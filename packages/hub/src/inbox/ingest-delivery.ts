@@ -1,11 +1,14 @@
 import { randomFillSync } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   constantTimeEqual,
   type Dialect,
   fixedSql,
+  matchesSecretDigest,
   multiRowInsertSql,
   type SecretBox,
   type SqliteAccess,
+  secretDigest,
   sqlPlaceholders,
   writeJson,
 } from '@calmhub/platform';
@@ -27,7 +30,8 @@ export interface Delivery {
   secretKey: string | undefined;
   authorization: string | undefined;
   webhookId: string | undefined;
-  headers: Record<string, string>;
+  /** As received; only those that help to understand a delivery are kept (KEPT_HEADERS). */
+  headers: IncomingHttpHeaders;
   body: Buffer;
   /** The hub calling itself to prove routing and key. */
   selfTest?: boolean;
@@ -64,9 +68,14 @@ function integrationsSql(dialect: Dialect, count: number): string {
   );
 }
 
-function keptHeaders(headers: Record<string, string>): string {
+function keptHeaders(headers: IncomingHttpHeaders): string {
   const kept: Record<string, string> = {};
-  for (const name in headers) if (KEPT_HEADERS.test(name)) kept[name] = headers[name] as string;
+  for (const name in headers) {
+    if (!KEPT_HEADERS.test(name)) continue;
+    const value = headers[name];
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) kept[name] = first;
+  }
   return writeJson(kept);
 }
 
@@ -177,14 +186,22 @@ class IngestBatcher {
   }
 }
 
+/** An opened key or Basic password, and its digest for constant-time comparisons. */
+interface Opened {
+  value: string;
+  digest: Buffer;
+}
+
 /**
  * Opened keys and Basic passwords, by their sealed text: a rotated key or a changed password is
  * another sealed text, so a hit is always exact. Only ever filled from rows just read.
  */
-const opened = new WeakMap<SecretBox, Map<string, string | undefined>>();
+const opened = new WeakMap<SecretBox, Map<string, Opened | undefined>>();
 const OPENED_MAX = 1000;
+/** What a presented key is compared with when there is no key to compare it with. */
+const NO_KEY = secretDigest('\u0000');
 
-function openSealed(secrets: SecretBox, sealed: string): string | undefined {
+function openSealed(secrets: SecretBox, sealed: string): Opened | undefined {
   let cache = opened.get(secrets);
   if (!cache) {
     cache = new Map();
@@ -192,9 +209,10 @@ function openSealed(secrets: SecretBox, sealed: string): string | undefined {
   }
   if (cache.has(sealed)) return cache.get(sealed);
   const value = secrets.open(sealed);
+  const entry = value === undefined ? undefined : { value, digest: secretDigest(value) };
   if (cache.size >= OPENED_MAX) cache.clear();
-  cache.set(sealed, value);
-  return value;
+  cache.set(sealed, entry);
+  return entry;
 }
 
 type IntegrationRow = {
@@ -245,11 +263,11 @@ function check(deps: Deps, delivery: Delivery, integration: IntegrationRow | und
     integration.project_id === delivery.projectId.toLowerCase();
   // Compared even when nothing was found, so timing says nothing about which part was wrong.
   const key = matches ? openSealed(deps.secrets, integration.webhook_secret_sealed) : undefined;
-  const keyMatches = constantTimeEqual(delivery.secretKey ?? '', key ?? '\u0000');
+  const keyMatches = matchesSecretDigest(delivery.secretKey ?? '', key?.digest ?? NO_KEY);
   if (!matches || key === undefined || !keyMatches) return { result: UNKNOWN };
   if (integration.basic_user) {
     const password = integration.basic_password_sealed
-      ? (openSealed(deps.secrets, integration.basic_password_sealed) ?? '')
+      ? (openSealed(deps.secrets, integration.basic_password_sealed)?.value ?? '')
       : '';
     if (!basicMatches(delivery.authorization, integration.basic_user, password)) return { result: UNKNOWN };
   }
@@ -374,41 +392,46 @@ function resultsInOrder(checked: Checked[], toStore: Stored[], outcomes: IngestR
 }
 
 /** SQLite: one synchronous transaction, its statements prepared once (see landing.ts). */
-async function landTogether(
+function landTogether(
   deps: Deps,
   sqlite: SqliteAccess,
   deliveries: Delivery[],
   integrationIds: string[],
 ): Promise<IngestResult[]> {
-  const state = await landingFor(deps.db);
+  const state = landingFor(deps.db);
+  if (state instanceof Promise)
+    return state.then(() => landTogether(deps, sqlite, deliveries, integrationIds));
   const heavyBurst = edgePressure(deps.db).rate.current() > HEAVY_BURST_PER_SECOND;
   let afterCommit = () => {};
-  const results = await sqlite.transaction((prepare) => {
-    const rows = prepare(integrationsSql('sqlite', integrationIds.length)).all(
-      integrationIds,
-    ) as IntegrationRow[];
-    const now = deps.clock.now();
-    const { checked, toStore } = checkAll(deps, deliveries, rows);
-    const landed = landDeliveries(
-      prepare,
-      state,
-      deps.queue,
-      toStore.map((stored) => ({
-        integrationId: stored.integration.id,
-        dedupeKey: stored.dedupe,
-        id: stored.id,
-        values: inboxValues(stored, now),
-      })),
-      now,
-      heavyBurst,
-    );
-    afterCommit = landed.afterCommit;
-    for (const query of webhookStateUpdates(deps, toStore, landed.outcomes, now))
-      prepare(query.sql).run(query.parameters);
-    return resultsInOrder(checked, toStore, landed.outcomes);
-  });
-  afterCommit();
-  return results;
+  return sqlite
+    .transaction((prepare) => {
+      const rows = prepare(integrationsSql('sqlite', integrationIds.length)).all(
+        integrationIds,
+      ) as IntegrationRow[];
+      const now = deps.clock.now();
+      const { checked, toStore } = checkAll(deps, deliveries, rows);
+      const landed = landDeliveries(
+        prepare,
+        state,
+        deps.queue,
+        toStore.map((stored) => ({
+          integrationId: stored.integration.id,
+          dedupeKey: stored.dedupe,
+          id: stored.id,
+          values: inboxValues(stored, now),
+        })),
+        now,
+        heavyBurst,
+      );
+      afterCommit = landed.afterCommit;
+      for (const query of webhookStateUpdates(deps, toStore, landed.outcomes, now))
+        prepare(query.sql).run(query.parameters);
+      return resultsInOrder(checked, toStore, landed.outcomes);
+    })
+    .then((results) => {
+      afterCommit();
+      return results;
+    });
 }
 
 /** PostgreSQL: one transaction through Kysely. */

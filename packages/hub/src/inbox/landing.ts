@@ -75,9 +75,13 @@ export interface LandingState {
 }
 
 const states = new WeakMap<object, Promise<LandingState>>();
+/** The same states once read: the edge takes them without waiting for a promise per batch. */
+const loaded = new WeakMap<object, LandingState>();
 
 /** What the edge knows of the landing of this store: read from the table the first time. */
-export function landingFor(db: Kysely<HubTables>): Promise<LandingState> {
+export function landingFor(db: Kysely<HubTables>): LandingState | Promise<LandingState> {
+  const ready = loaded.get(db);
+  if (ready) return ready;
   let state = states.get(db);
   if (!state) {
     state = (async () => {
@@ -89,7 +93,9 @@ export function landingFor(db: Kysely<HubTables>): Promise<LandingState> {
       const keys = new Map<string, Landed>();
       for (const row of rows)
         keys.set(keyOf(row.integration_id, row.dedupe_key), { id: row.id, seq: row.seq });
-      return { keys, nextSeq: (rows.at(-1)?.seq ?? 0) + 1, moveQueued: false };
+      const read = { keys, nextSeq: (rows.at(-1)?.seq ?? 0) + 1, moveQueued: false };
+      loaded.set(db, read);
+      return read;
     })();
     states.set(db, state);
     state.catch(() => states.delete(db));

@@ -43,22 +43,17 @@ async function receiveWebhook(
   deps: HubDeps,
   params: { tenantId: string; projectId: string; integrationId: string },
   secretKey: string | undefined,
-  rawHeaders: IncomingHttpHeaders,
+  headers: IncomingHttpHeaders,
   body: Buffer,
 ): Promise<{ id: string; outcome: 'accepted' | 'duplicate' }> {
-  const headers: Record<string, string> = {};
-  for (const name in rawHeaders) {
-    const first = header(rawHeaders[name]);
-    if (first !== undefined) headers[name] = first;
-  }
   const result = await ingestDelivery(deps, {
     ...params,
     secretKey,
-    authorization: headers.authorization,
-    webhookId: headers['webhook-id'],
+    authorization: header(headers.authorization),
+    webhookId: header(headers['webhook-id']),
     headers,
     body,
-    selfTest: headers['x-calmhub-self-test'] === '1',
+    selfTest: header(headers['x-calmhub-self-test']) === '1',
   });
   switch (result.outcome) {
     case 'accepted':

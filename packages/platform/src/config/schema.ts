@@ -142,7 +142,7 @@ export const ConfigSchema = Type.Object(
     webhookBurstProcessingShare: Type.Number({
       minimum: 0.05,
       maximum: 1,
-      default: 0.25,
+      default: 0.05,
       description:
         'While the webhook endpoint takes more than 500 deliveries a second, the share of the event loop processing them may take (1: no limit); the endpoint keeps the rest, and processing catches up after the burst.',
     }),

@@ -138,6 +138,16 @@ function errorCode(error: unknown): string | undefined {
  * leak.
  */
 export function constantTimeEqual(a: string, b: string): boolean {
-  // One-shot digests: a Hash object per side cost more than the comparison on the webhook edge.
-  return timingSafeEqual(hash('sha256', a, 'buffer'), hash('sha256', b, 'buffer'));
+  return matchesSecretDigest(a, secretDigest(b));
+}
+
+/** The digest constantTimeEqual compares: a caller checking many values against one secret keeps it. */
+export function secretDigest(secret: string): Buffer {
+  // One-shot digest: a Hash object cost more than the comparison on the webhook edge.
+  return hash('sha256', secret, 'buffer');
+}
+
+/** constantTimeEqual against a secret's digest (secretDigest), kept by the caller. */
+export function matchesSecretDigest(presented: string, digest: Buffer): boolean {
+  return timingSafeEqual(secretDigest(presented), digest);
 }

@@ -40,9 +40,9 @@ export type SqliteStatement = SqliteDatabase.Statement;
 
 export interface SqliteAccess {
   /**
-   * Runs `work` in one immediate transaction on the store's connection, once no other query or
-   * transaction holds it, synchronously: no promise between its statements, none of Kysely's
-   * per-query work. For a hot path whose statements are few and fixed; it commits when `work`
+   * Runs `work` in one immediate transaction on the store's connection, synchronously: no promise
+   * between its statements, none of Kysely's per-query work. At once, unless a Kysely transaction
+   * is open on the connection: then once it has ended. For a hot path whose statements are few and fixed; it commits when `work`
    * returns and rolls back when it throws.
    */
   transaction<T>(work: (prepare: (text: string) => SqliteStatement) => T): Promise<T>;
@@ -123,9 +123,21 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
     db,
     connectionString: undefined,
     sqlite: {
-      // Holding Kysely's connection keeps every other query and transaction out meanwhile.
-      transaction: (work) =>
-        db.connection().execute(async () => inTransaction.immediate(work) as ReturnType<typeof work>),
+      transaction: <T>(work: (p: typeof prepare) => T): Promise<T> => {
+        // better-sqlite3 runs every statement synchronously and nothing here streams rows, so the
+        // connection is in use across event-loop turns only inside a Kysely transaction: outside
+        // one, this runs at once, with none of Kysely's connection hand-over per call.
+        if (!database.inTransaction) {
+          try {
+            if (walRestartRequested(checkpointer?.walRestartRequest)) restartWal(database);
+            return Promise.resolve(inTransaction.immediate(work) as T);
+          } catch (error) {
+            return Promise.reject(error);
+          }
+        }
+        // Holding Kysely's connection waits for that transaction to end, and keeps others out.
+        return db.connection().execute(async () => inTransaction.immediate(work) as T);
+      },
     },
     ping: async () => {
       await sql`select 1`.execute(db);
@@ -365,16 +377,32 @@ class ImmediateSqliteDialect extends SqliteDialect {
       }
       override async acquireConnection(): Promise<DatabaseConnection> {
         const connection = await super.acquireConnection();
-        if (walRestartRequest && Atomics.exchange(walRestartRequest, 0, 0) === 1) {
+        if (walRestartRequested(walRestartRequest)) {
           try {
-            // Busy (another process holds a lock) or failed: the checkpointer asks again later.
-            await connection.executeQuery(CompiledQuery.raw('pragma wal_checkpoint(RESTART)'));
+            await connection.executeQuery(CompiledQuery.raw(WAL_RESTART));
           } catch {}
         }
         return connection;
       }
     })(this.sqliteConfig);
   }
+}
+
+const WAL_RESTART = 'pragma wal_checkpoint(RESTART)';
+
+function restartWal(database: SqliteDatabase.Database): void {
+  try {
+    database.exec(WAL_RESTART);
+  } catch {}
+}
+
+/**
+ * Whether the checkpointer asks for the WAL to be restarted (see startCheckpointer); taking the
+ * request clears it. Served where the connection is outside any transaction; when SQLite cannot
+ * restart it then (another process holds a lock), the checkpointer asks again later.
+ */
+function walRestartRequested(walRestartRequest: Int32Array | undefined): boolean {
+  return walRestartRequest !== undefined && Atomics.exchange(walRestartRequest, 0, 0) === 1;
 }
 
 /** JSON columns come back as text from both engines (see pgTypes). */
