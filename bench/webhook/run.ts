@@ -15,8 +15,9 @@
  * FEATURE.UPDATED event (its own `webhook-id` and `modifiedAt`) about one of that project's
  * features, round robin.
  *
- * After each of the hub's turns but the last, the bench waits until the hub has processed what it
- * acknowledged, so that its catching up does not share the machine with the next server's turn.
+ * After each of the hub's turns (but the last when no fixed-rate run follows), the bench waits until
+ * the hub has processed what it acknowledged, so that its catching up does not share the machine
+ * with the next turn.
  * After the last load, the hub's SQLite file is read (read-only) until every delivery is processed
  * or BENCH_DRAIN_TIMEOUT_S has passed: lag = processed_at - received_at. Every acknowledged delivery
  * (each 202's id, warm-up included) must be a row of the inbox.
@@ -224,7 +225,7 @@ try {
     const turn = { durationSeconds: DURATION_S / ROUNDS, warmupSeconds: index === 0 ? WARMUP_S : 1, index };
     for (const [label, url] of servers) {
       runs.set(label, [...(runs.get(label) ?? []), await load(url, label, features, turn)]);
-      if (label === 'hub' && index < ROUNDS - 1) await drained(performance.now());
+      if (label === 'hub' && (index < ROUNDS - 1 || FIXED_RATE_SHARE > 0)) await drained(performance.now());
     }
   }
   const [rawResult, rawSqliteResult, fastifyResult, hubResult] = servers.map(([label]) =>
