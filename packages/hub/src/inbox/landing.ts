@@ -2,6 +2,7 @@ import {
   fixedSql,
   type JobQueue,
   type JobSpec,
+  multiRowInsertSql,
   type SqliteStatement,
   sqlPlaceholders,
 } from '@calmhub/platform';
@@ -135,17 +136,10 @@ const existingSql = (count: number) =>
       'select id, dedupe_key from hub_webhook_inbox where integration_id = ? and dedupe_key in ' +
       `(${sqlPlaceholders('sqlite', 1, count)})`,
   );
+/** A landing row: its arrival number, then the inbox row's columns. */
+const LANDING_COLUMNS = ['seq', ...INBOX_COLUMNS] as const;
 const landSql = (count: number) =>
-  fixedSql(
-    'landing insert',
-    'sqlite',
-    count,
-    () =>
-      `insert into hub_webhook_landing (seq, ${INBOX_COLUMNS.join(', ')}) values ` +
-      Array.from({ length: count }, () => `(${sqlPlaceholders('sqlite', 0, INBOX_COLUMNS.length + 1)})`).join(
-        ', ',
-      ),
-  );
+  multiRowInsertSql('sqlite', 'hub_webhook_landing', LANDING_COLUMNS, count, '');
 const COUNT_LANDED_DUPLICATE = 'update hub_webhook_landing set duplicates = duplicates + 1 where seq = ?';
 const COUNT_INBOX_DUPLICATE =
   'update hub_webhook_inbox set duplicates = duplicates + 1 where integration_id = ? and dedupe_key = ?';

@@ -49,12 +49,13 @@ const JOB_COLUMNS = [
 const QUEUED = sql.lit('queued').$castTo<JobState>();
 const RUNNING = sql.lit('running').$castTo<JobState>();
 
+/** Most jobs in one INSERT: far below both engines' bound-parameter limits. */
+const ENQUEUE_CHUNK = 500;
+
 /**
  * The queue's SQL, shared by both engines. Subclasses supply row locking for claims and
  * the wake-up channel; everything else (ordering, dedupe, retries, steps, schedules) is here.
  */
-/** Most jobs in one INSERT: far below both engines' bound-parameter limits. */
-const ENQUEUE_CHUNK = 500;
 
 export abstract class SqlJobQueue implements JobQueue {
   readonly dialect: Store['dialect'];
@@ -146,7 +147,6 @@ export abstract class SqlJobQueue implements JobQueue {
     if (specs.length === 0) return 0;
     const db = (executor ?? this.db) as Kysely<JobTables>;
     let created = 0;
-    // Stay under SQLite's and PostgreSQL's bound-parameter limits.
     for (let i = 0; i < specs.length; i += ENQUEUE_CHUNK) {
       const { sql, parameters } = this.enqueueStatement(specs.slice(i, i + ENQUEUE_CHUNK));
       const result = await db.executeQuery(CompiledQuery.raw(sql, parameters));

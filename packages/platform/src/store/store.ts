@@ -42,8 +42,8 @@ export interface SqliteAccess {
   /**
    * Runs `work` in one immediate transaction on the store's connection, synchronously: no promise
    * between its statements, none of Kysely's per-query work. At once, unless a Kysely transaction
-   * is open on the connection: then once it has ended. For a hot path whose statements are few and fixed; it commits when `work`
-   * returns and rolls back when it throws.
+   * is open on the connection: then once it has ended. For a hot path whose statements are few
+   * and fixed; it commits when `work` returns and rolls back when it throws.
    */
   transaction<T>(work: (prepare: (text: string) => SqliteStatement) => T): Promise<T>;
 }
@@ -111,9 +111,18 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
   database.pragma('busy_timeout = 5000');
   const checkpointer = inMemory ? undefined : startCheckpointer(database, file);
   const statements = cachingStatements(database);
+  const serveWalRestart = () => {
+    if (checkpointer && Atomics.exchange(checkpointer.walRestartRequest, 0, 0) === 1) {
+      try {
+        database.exec('pragma wal_checkpoint(RESTART)');
+      } catch {
+        // Busy (another process holds a lock) or failed: the checkpointer asks again later.
+      }
+    }
+  };
   // biome-ignore lint/complexity/noBannedTypes: see Store.db
   const db = new Kysely<{}>({
-    dialect: new ImmediateSqliteDialect({ database: statements }, checkpointer?.walRestartRequest),
+    dialect: new ImmediateSqliteDialect({ database: statements }, serveWalRestart),
   });
   const prepare = (text: string) => statements.prepare(text) as SqliteDatabase.Statement;
   // Made once: better-sqlite3 builds the wrapper (its begin/commit statements) per call otherwise.
@@ -129,7 +138,7 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
         // one, this runs at once, with none of Kysely's connection hand-over per call.
         if (!database.inTransaction) {
           try {
-            if (walRestartRequested(checkpointer?.walRestartRequest)) restartWal(database);
+            serveWalRestart();
             return Promise.resolve(inTransaction.immediate(work) as T);
           } catch (error) {
             return Promise.reject(error);
@@ -365,44 +374,24 @@ function cachingStatements(database: SqliteDatabase.Database): KyselySqliteDatab
 class ImmediateSqliteDialect extends SqliteDialect {
   constructor(
     private readonly sqliteConfig: SqliteDialectConfig,
-    private readonly walRestartRequest: Int32Array | undefined,
+    private readonly serveWalRestart: () => void,
   ) {
     super(sqliteConfig);
   }
   override createDriver(): Driver {
-    const walRestartRequest = this.walRestartRequest;
+    const serveWalRestart = this.serveWalRestart;
     return new (class extends SqliteDriver {
       override async beginTransaction(connection: DatabaseConnection): Promise<void> {
         await connection.executeQuery(CompiledQuery.raw('begin immediate'));
       }
       override async acquireConnection(): Promise<DatabaseConnection> {
         const connection = await super.acquireConnection();
-        if (walRestartRequested(walRestartRequest)) {
-          try {
-            await connection.executeQuery(CompiledQuery.raw(WAL_RESTART));
-          } catch {}
-        }
+        // better-sqlite3 is synchronous: the connection is idle here, outside any transaction.
+        serveWalRestart();
         return connection;
       }
     })(this.sqliteConfig);
   }
-}
-
-const WAL_RESTART = 'pragma wal_checkpoint(RESTART)';
-
-function restartWal(database: SqliteDatabase.Database): void {
-  try {
-    database.exec(WAL_RESTART);
-  } catch {}
-}
-
-/**
- * Whether the checkpointer asks for the WAL to be restarted (see startCheckpointer); taking the
- * request clears it. Served where the connection is outside any transaction; when SQLite cannot
- * restart it then (another process holds a lock), the checkpointer asks again later.
- */
-function walRestartRequested(walRestartRequest: Int32Array | undefined): boolean {
-  return walRestartRequest !== undefined && Atomics.exchange(walRestartRequest, 0, 0) === 1;
 }
 
 /** JSON columns come back as text from both engines (see pgTypes). */
