@@ -42,6 +42,23 @@ export function addCounts(into: ApplyCounts, more: ApplyCounts): void {
   into.transitions += more.transitions;
 }
 
+/**
+ * An item table as applyItems sees either of them: the columns both share, and the kind's own
+ * (its key, its status and the rest of `columns`) by the names its ItemKind gives.
+ */
+type ItemTable = {
+  id: string;
+  tenant_id: string;
+  project_id: string;
+  integration_id: string;
+  modified_at: number;
+  obsolete: number;
+  obsolete_at: number | null;
+  synced_at: number;
+  [kindColumn: string]: unknown;
+};
+type ItemDb = Kysely<Record<ItemKind<unknown, unknown>['table'], ItemTable>>;
+
 /** How one kind of item maps onto its table; the comparison and transition logic is shared. */
 interface ItemKind<I, Row> {
   kind: 'feature' | 'story';
@@ -117,10 +134,10 @@ async function applyItems<I, Row extends { id: string; modified_at: number; obso
 ): Promise<ApplyResult> {
   const counts: ApplyResult = { ...emptyCounts(), recorded: [] };
   if (items.length === 0) return counts;
-  // biome-ignore lint/suspicious/noExplicitAny: one generic body over two typed tables
-  const anyDb = db as Kysely<any>;
+  // One body over both tables: their shared columns are typed, the kind's own named by `spec`.
+  const itemDb = db as unknown as ItemDb;
   const keys = items.map(spec.key);
-  const existing = (await anyDb
+  const existing = (await itemDb
     .selectFrom(spec.table)
     .select(['id', 'modified_at', 'obsolete', spec.keyColumn, spec.statusColumn])
     .where('integration_id', '=', scope.integrationId)
@@ -151,13 +168,13 @@ async function applyItems<I, Row extends { id: string; modified_at: number; obso
       continue;
     }
     if (spec.modifiedAt(item) <= row.modified_at) {
-      if (row.obsolete) await reinstate(anyDb, spec, row.id, now);
+      if (row.obsolete) await reinstate(itemDb, spec, row.id, now);
       touched.push(key);
       counts.unchanged++;
       continue;
     }
     // Guarded on modified_at as well, so a concurrent newer write is never overwritten.
-    const result = await anyDb
+    const result = await itemDb
       .updateTable(spec.table)
       .set({ ...spec.columns(item), obsolete: 0, obsolete_at: null, synced_at: now })
       .where('id', '=', row.id)
@@ -187,7 +204,7 @@ async function applyItems<I, Row extends { id: string; modified_at: number; obso
   }
   // One statement per 200 new items: a page of a full sync is a handful of round trips, not hundreds.
   for (let i = 0; i < inserts.length; i += 200) {
-    const inserted = await anyDb
+    const inserted = await itemDb
       .insertInto(spec.table)
       .values(inserts.slice(i, i + 200))
       // Two paths inserting the same new item: the second finds it there.
@@ -198,7 +215,7 @@ async function applyItems<I, Row extends { id: string; modified_at: number; obso
     counts.unchanged += Math.min(200, inserts.length - i) - inserted.length;
   }
   if (touched.length > 0) {
-    await anyDb
+    await itemDb
       .updateTable(spec.table)
       .set({ synced_at: now })
       .where('integration_id', '=', scope.integrationId)
@@ -225,8 +242,7 @@ async function applyItems<I, Row extends { id: string; modified_at: number; obso
 }
 
 async function reinstate<I, Row>(
-  // biome-ignore lint/suspicious/noExplicitAny: see applyItems
-  db: Kysely<any>,
+  db: ItemDb,
   spec: ItemKind<I, Row>,
   id: string,
   now: number,
