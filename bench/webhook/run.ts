@@ -49,7 +49,6 @@ const FIXED_RATE_SHARE = Number(process.env.BENCH_FIXED_RATE_SHARE ?? 0.5);
  * a slow spell of a shared machine then falls on every server alike instead of on one of them.
  */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-/** Experiment: adds an index on the inbox's (integration, item, state, received) before the load. */
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 const sandbox = await startSandbox({ port: 0, memory: true, seed: 'demo', logLevel: 'silent' });
