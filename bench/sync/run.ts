@@ -18,27 +18,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSandbox } from '@calmhub/sandbox';
-import { request } from 'undici';
+import { json } from '../shared/process.js';
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 5_000);
 const STORIES = Number(process.env.BENCH_STORIES ?? 25_000);
 const PAGE = Number(process.env.BENCH_PAGE_SIZE ?? 500);
 const CHANGE_SHARE = 0.01;
-
-async function json<T = any>(
-  url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<T> {
-  const response = await request(url, {
-    method: (init.method ?? 'GET') as 'GET',
-    headers: init.headers ?? {},
-    ...(init.body ? { body: init.body } : {}),
-  });
-  const text = await response.body.text();
-  if (response.statusCode >= 300)
-    throw new Error(`${init.method ?? 'GET'} ${url}: ${response.statusCode} ${text.slice(0, 300)}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
 
 const sandbox = await startSandbox({
   port: 0,
@@ -49,7 +34,7 @@ const sandbox = await startSandbox({
 });
 const key = sandbox.serviceKey;
 const adminHeaders = { authorization: `Bearer ${sandbox.adminToken}` };
-const admin = <T = any>(method: string, path: string) =>
+const admin = <T = unknown>(method: string, path: string) =>
   json<T>(`${sandbox.url}/admin${path}`, { method, headers: adminHeaders });
 
 async function calmToken(): Promise<string> {
@@ -158,7 +143,7 @@ const hubUrl = await new Promise<string>((resolve, reject) => {
   hubProcess.on('exit', (code) => reject(new Error(`hub exited ${code}`)));
 });
 const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
-const hub = <T = any>(method: string, path: string, body?: unknown) =>
+const hub = <T = unknown>(method: string, path: string, body?: unknown) =>
   json<T>(`${hubUrl}${path}`, {
     method,
     headers: {
@@ -193,7 +178,7 @@ try {
     );
     while (run.state === 'queued' || run.state === 'running') {
       await new Promise((r) => setTimeout(r, 20));
-      run = await hub('GET', `/api/v1/sync-runs/${run.id}`);
+      run = await hub<typeof run>('GET', `/api/v1/sync-runs/${run.id}`);
     }
     const seconds = (performance.now() - started) / 1000;
     if (run.state !== 'succeeded') throw new Error(`${mode} sync ${run.state}: ${run.error}`);

@@ -241,12 +241,7 @@ async function applyItems<I, Row extends { id: string; modified_at: number; obso
   return counts;
 }
 
-async function reinstate<I, Row>(
-  db: ItemDb,
-  spec: ItemKind<I, Row>,
-  id: string,
-  now: number,
-): Promise<void> {
+async function reinstate<I, Row>(db: ItemDb, spec: ItemKind<I, Row>, id: string, now: number): Promise<void> {
   await db
     .updateTable(spec.table)
     .set({ obsolete: 0, obsolete_at: null, synced_at: now })
