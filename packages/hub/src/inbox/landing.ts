@@ -1,14 +1,9 @@
-import {
-  fixedSql,
-  type JobQueue,
-  type JobSpec,
-  multiRowInsertSql,
-  type SqliteStatement,
-  sqlPlaceholders,
-} from '@calmhub/platform';
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { JobSpec } from '@calmhub/platform';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { HubDeps } from '../app/deps.js';
 import type { HubTables } from '../store/tables.js';
+import { INBOX_COLUMNS } from './check-delivery.js';
+import { DedupeFilter } from './dedupe-filter.js';
 import { edgePressure, processingDelayMs } from './edge-pressure.js';
 import { processDeliveryJob } from './jobs.js';
 
@@ -27,7 +22,9 @@ import { processDeliveryJob } from './jobs.js';
  * soon as it has been acknowledged.
  *
  * Duplicates are still answered at once: the edge knows the dedupe keys of the landed rows (kept
- * here, rebuilt from the table at start) and looks up the inbox's dedupe index, a read.
+ * here, rebuilt from the table at start), and looks a key up in the inbox's dedupe index only when
+ * the dedupe filter (every key landed or in the inbox) says it may be there: a new delivery, nearly
+ * every one, costs no read.
  * PostgreSQL (several hub processes may share one database, so no process can know the landed
  * keys) stores straight into the inbox.
  */
@@ -36,33 +33,12 @@ type Deps = Pick<HubDeps, 'db' | 'clock' | 'queue' | 'config'>;
 
 export const MOVE_LANDED = 'hub.inbox.land';
 
-/** The columns a landing row shares with the inbox row it becomes. */
-export const INBOX_COLUMNS = [
-  'id',
-  'tenant_id',
-  'project_id',
-  'integration_id',
-  'dedupe_key',
-  'received_at',
-  'headers',
-  'body',
-  'self_test',
-  'state',
-  'reason',
-  'resource_type',
-  'event_type',
-  'resource_id',
-  'item_kind',
-  'duplicates',
-  'processed_at',
-] as const;
-
 /** Rows moved per transaction: a few milliseconds, so a move never holds the edge's answers long. */
 const MOVE_CHUNK = 50;
 /** Under a heavy burst the move waits this long, so each one takes a larger batch. */
 const HEAVY_BURST_MOVE_DELAY_MS = 200;
 
-interface Landed {
+export interface Landed {
   id: string;
   seq: number;
 }
@@ -73,6 +49,8 @@ export interface LandingState {
   nextSeq: number;
   /** A move job was enqueued and has not started: rows landing now will be moved by it. */
   moveQueued: boolean;
+  /** Every dedupe key landed, or in the inbox (complete once the inbox has been read). */
+  filter: DedupeFilter;
 }
 
 const states = new WeakMap<object, Promise<LandingState>>();
@@ -92,10 +70,15 @@ export function landingFor(db: Kysely<HubTables>): LandingState | Promise<Landin
         .orderBy('seq')
         .execute();
       const keys = new Map<string, Landed>();
-      for (const row of rows)
-        keys.set(keyOf(row.integration_id, row.dedupe_key), { id: row.id, seq: row.seq });
-      const read = { keys, nextSeq: (rows.at(-1)?.seq ?? 0) + 1, moveQueued: false };
+      const filter = new DedupeFilter();
+      for (const row of rows) {
+        const key = keyOf(row.integration_id, row.dedupe_key);
+        keys.set(key, { id: row.id, seq: row.seq });
+        filter.add(key);
+      }
+      const read = { keys, nextSeq: (rows.at(-1)?.seq ?? 0) + 1, moveQueued: false, filter };
       loaded.set(db, read);
+      void fillFilter(db, filter);
       return read;
     })();
     states.set(db, state);
@@ -104,124 +87,53 @@ export function landingFor(db: Kysely<HubTables>): LandingState | Promise<Landin
   return state;
 }
 
-const keyOf = (integrationId: string, dedupeKey: string) => `${integrationId}\n${dedupeKey}`;
+/** Rows read per turn while the dedupe filter is filled from the inbox. */
+const FILL_CHUNK = 5000;
 
-const landJob = (runAt?: number): JobSpec => ({
+/**
+ * Adds the inbox's dedupe keys to the filter, a chunk per event-loop turn so that a large inbox
+ * does not hold the edge up at start; then the filter's "no" counts. Rows the move adds meanwhile
+ * are in it already (their keys were added when they landed). On a failure the filter stays
+ * incomplete: every key is then looked up, as before it was filled.
+ */
+async function fillFilter(db: Kysely<HubTables>, filter: DedupeFilter): Promise<void> {
+  try {
+    let after = 0;
+    for (;;) {
+      const rows = await db
+        .selectFrom('hub_webhook_inbox')
+        .select([sql<number>`rowid`.as('row'), 'integration_id', 'dedupe_key'])
+        .where(sql<number>`rowid`, '>', after)
+        .orderBy(sql`rowid`)
+        .limit(FILL_CHUNK)
+        .execute();
+      for (const row of rows) filter.add(keyOf(row.integration_id, row.dedupe_key));
+      if (rows.length < FILL_CHUNK) break;
+      after = (rows.at(-1) as { row: number }).row;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    filter.complete();
+  } catch {
+    // Left incomplete: correct, only slower.
+  }
+}
+
+export const keyOf = (integrationId: string, dedupeKey: string) => `${integrationId}\n${dedupeKey}`;
+
+/** The job that moves what has landed; under a heavy burst it starts later, to move more at once. */
+export const moveJob = (now: number, heavyBurst: boolean): JobSpec => ({
   name: MOVE_LANDED,
   payload: {},
   // One waiting at a time: every batch landed meanwhile is moved by it.
   dedupeKey: MOVE_LANDED,
   // One at a time: two moves would take the same rows.
   orderingKey: MOVE_LANDED,
-  ...(runAt !== undefined ? { runAt } : {}),
+  ...(heavyBurst ? { runAt: now + HEAVY_BURST_MOVE_DELAY_MS } : {}),
   maxAttempts: 1000,
 });
 
-export interface LandingRow {
-  integrationId: string;
-  dedupeKey: string;
-  id: string;
-  /** The inbox row, in INBOX_COLUMNS order. */
-  values: unknown[];
-}
-
-export type LandingOutcome = { outcome: 'accepted' | 'duplicate'; id: string };
-
-const existingSql = (count: number) =>
-  fixedSql(
-    'landing existing',
-    'sqlite',
-    count,
-    () =>
-      'select id, dedupe_key from hub_webhook_inbox where integration_id = ? and dedupe_key in ' +
-      `(${sqlPlaceholders('sqlite', 1, count)})`,
-  );
 /** A landing row: its arrival number, then the inbox row's columns. */
-const LANDING_COLUMNS = ['seq', ...INBOX_COLUMNS] as const;
-const landSql = (count: number) =>
-  multiRowInsertSql('sqlite', 'hub_webhook_landing', LANDING_COLUMNS, count, '');
-const COUNT_LANDED_DUPLICATE = 'update hub_webhook_landing set duplicates = duplicates + 1 where seq = ?';
-const COUNT_INBOX_DUPLICATE =
-  'update hub_webhook_inbox set duplicates = duplicates + 1 where integration_id = ? and dedupe_key = ?';
-
-/**
- * Lands deliveries, inside the edge's synchronous SQLite transaction: one outcome per row, in
- * order, and what to do once the transaction has committed (from then on the edge knows the new
- * rows' keys, and the move job, when one was enqueued, may start).
- */
-export function landDeliveries(
-  prepare: (text: string) => SqliteStatement,
-  state: LandingState,
-  queue: JobQueue,
-  rows: LandingRow[],
-  now: number,
-  heavyBurst: boolean,
-): { outcomes: LandingOutcome[]; afterCommit: () => void } {
-  const outcomes: LandingOutcome[] = [];
-  const fresh = new Map<string, Landed>();
-  const inInbox = inboxIds(prepare, rows);
-  let seq = state.nextSeq;
-  const parameters: unknown[] = [];
-  for (const row of rows) {
-    const key = keyOf(row.integrationId, row.dedupeKey);
-    const landed = fresh.get(key) ?? state.keys.get(key);
-    if (landed) {
-      // Moved meanwhile (the move committed, its keys not yet forgotten): counted in the inbox.
-      if (prepare(COUNT_LANDED_DUPLICATE).run(landed.seq).changes === 0)
-        prepare(COUNT_INBOX_DUPLICATE).run(row.integrationId, row.dedupeKey);
-      outcomes.push({ outcome: 'duplicate', id: landed.id });
-      continue;
-    }
-    const stored = inInbox.get(key);
-    if (stored) {
-      prepare(COUNT_INBOX_DUPLICATE).run(row.integrationId, row.dedupeKey);
-      outcomes.push({ outcome: 'duplicate', id: stored });
-      continue;
-    }
-    fresh.set(key, { id: row.id, seq });
-    parameters.push(seq++, ...row.values);
-    outcomes.push({ outcome: 'accepted', id: row.id });
-  }
-  if (fresh.size > 0) prepare(landSql(fresh.size)).run(parameters);
-  // A move job is needed unless one is waiting to start (it will take these rows too).
-  const enqueue = fresh.size > 0 && !state.moveQueued;
-  if (enqueue) {
-    const { sql, parameters } = queue.enqueueStatement([
-      landJob(heavyBurst ? now + HEAVY_BURST_MOVE_DELAY_MS : undefined),
-    ]);
-    prepare(sql).run(parameters);
-  }
-  return {
-    outcomes,
-    afterCommit: () => {
-      for (const [key, landed] of fresh) state.keys.set(key, landed);
-      state.nextSeq = seq;
-      if (enqueue) {
-        state.moveQueued = true;
-        queue.enqueued();
-      }
-    },
-  };
-}
-
-/** The inbox ids of the rows' dedupe keys already stored there: one indexed read per integration. */
-function inboxIds(prepare: (text: string) => SqliteStatement, rows: LandingRow[]): Map<string, string> {
-  const found = new Map<string, string>();
-  const byIntegration = new Map<string, Set<string>>();
-  for (const row of rows) {
-    const keys = byIntegration.get(row.integrationId) ?? new Set<string>();
-    keys.add(row.dedupeKey);
-    byIntegration.set(row.integrationId, keys);
-  }
-  for (const [integrationId, keys] of byIntegration) {
-    const existing = prepare(existingSql(keys.size)).all(integrationId, ...keys) as Array<{
-      id: string;
-      dedupe_key: string;
-    }>;
-    for (const row of existing) found.set(keyOf(integrationId, row.dedupe_key), row.id);
-  }
-  return found;
-}
+export const LANDING_COLUMNS = ['seq', ...INBOX_COLUMNS] as const;
 
 const moveSql =
   `insert into hub_webhook_inbox (${INBOX_COLUMNS.join(', ')}) ` +

@@ -24,10 +24,19 @@ const str = (value: unknown): string | undefined =>
       ? String(value)
       : undefined;
 
-function pick(record: Record<string, unknown>, ...names: string[]): unknown {
-  for (const name of names) {
-    for (const key of Object.keys(record)) if (key.toLowerCase() === name.toLowerCase()) return record[key];
+/** A record's keys by their lower case (the first of several with the same lower case wins). */
+function byLowerCase(record: Record<string, unknown>): Map<string, unknown> {
+  const keys = new Map<string, unknown>();
+  for (const key in record) {
+    const lower = key.toLowerCase();
+    if (!keys.has(lower)) keys.set(lower, record[key]);
   }
+  return keys;
+}
+
+/** The first of `names` (lower case) the record has, in any casing. */
+function pick(keys: Map<string, unknown>, ...names: string[]): unknown {
+  for (const name of names) if (keys.has(name)) return keys.get(name);
   return undefined;
 }
 
@@ -36,12 +45,16 @@ export function parseEnvelope(body: unknown): Envelope {
     string,
     unknown
   >;
-  const resourceValue = pick(record, 'resource', 'data', 'payload');
-  const resource = (
-    typeof resourceValue === 'object' && resourceValue !== null ? resourceValue : {}
-  ) as Record<string, unknown>;
-  const resourceType = str(pick(record, 'resourceType', 'resource_type', 'objectType'))?.toUpperCase();
-  const eventType = str(pick(record, 'eventType', 'event_type', 'event', 'type'))?.toUpperCase();
+  const fields = byLowerCase(record);
+  const resourceValue = pick(fields, 'resource', 'data', 'payload');
+  const resource = byLowerCase(
+    (typeof resourceValue === 'object' && resourceValue !== null ? resourceValue : {}) as Record<
+      string,
+      unknown
+    >,
+  );
+  const resourceType = str(pick(fields, 'resourcetype', 'resource_type', 'objecttype'))?.toUpperCase();
+  const eventType = str(pick(fields, 'eventtype', 'event_type', 'event', 'type'))?.toUpperCase();
   const family = resourceType ?? eventType?.split('.')[0];
   const kind =
     family === 'FEATURE' || family === 'FEATURES'
@@ -54,8 +67,8 @@ export function parseEnvelope(body: unknown): Envelope {
     resourceType,
     eventType,
     resourceId:
-      str(pick(record, 'resourceId', 'resource_id', 'objectId')) ?? str(pick(resource, 'uuid', 'id')),
-    resourceTimestamp: str(pick(resource, 'modifiedAt', 'lastChangedTimestamp', 'changedAt')),
+      str(pick(fields, 'resourceid', 'resource_id', 'objectid')) ?? str(pick(resource, 'uuid', 'id')),
+    resourceTimestamp: str(pick(resource, 'modifiedat', 'lastchangedtimestamp', 'changedat')),
     taskType: str(pick(resource, 'type'))?.toUpperCase(),
   };
 }
