@@ -99,7 +99,8 @@ export class SqliteEdge {
     const now = deps.clock.now();
     const results: IngestResult[] = [];
     const values: unknown[] = [];
-    const fresh = new Map<string, Landed>();
+    // The rows landed by this batch, as key and row: known to the edge once committed.
+    const fresh: Array<[string, Landed]> = [];
     const integrations = new Map<string, IntegrationRow | undefined>();
     const received = new Set<IntegrationRow>();
     const selfTested: IntegrationRow[] = [];
@@ -119,39 +120,37 @@ export class SqliteEdge {
       const { id, dedupe } = checked;
       const owner = checked.integration.id;
       const key = keyOf(owner, dedupe);
-      const landed = fresh.get(key) ?? state.keys.get(key);
-      if (landed) {
-        // Moved meanwhile (the move committed, its keys not yet forgotten): counted in the inbox.
-        if (statements.countLandedDuplicate.run(landed.seq).changes === 0)
-          statements.countInboxDuplicate.run(owner, dedupe);
-        results.push({ outcome: 'duplicate', id: landed.id });
-        continue;
-      }
+      // The filter holds every key landed (this batch's too) or in the inbox: its "no", nearly
+      // every delivery's answer, needs no lookup.
       if (state.filter.mightHave(key)) {
-        const stored = statements.inboxId.get(owner, dedupe) as { id: string } | undefined;
-        if (stored) {
-          statements.countInboxDuplicate.run(owner, dedupe);
-          results.push({ outcome: 'duplicate', id: stored.id });
+        const duplicate = this.duplicateOf(statements, fresh, key, owner, dedupe);
+        if (duplicate) {
+          results.push({ outcome: 'duplicate', id: duplicate });
           continue;
         }
       }
-      fresh.set(key, { id, seq });
+      // Added now, not at commit, so a resend later in this batch is found; should the
+      // transaction roll back, the key stays a "maybe", which costs a lookup, never a wrong answer.
+      state.filter.add(key);
+      fresh.push([key, { id, seq }]);
       values.push(seq++);
       pushInboxValues(values, checked, now);
       results.push({ outcome: 'accepted', id });
       if (delivery.selfTest) selfTested.push(checked.integration);
       else received.add(checked.integration);
     }
-    if (fresh.size > 0) {
-      let insert = statements.land[fresh.size];
+    if (fresh.length > 0) {
+      let insert = statements.land[fresh.length];
       if (!insert) {
-        insert = prepare(multiRowInsertSql('sqlite', 'hub_webhook_landing', LANDING_COLUMNS, fresh.size, ''));
-        statements.land[fresh.size] = insert;
+        insert = prepare(
+          multiRowInsertSql('sqlite', 'hub_webhook_landing', LANDING_COLUMNS, fresh.length, ''),
+        );
+        statements.land[fresh.length] = insert;
       }
       insert.run(values);
     }
     // A move job is needed unless one is waiting to start (it will take these rows too).
-    const enqueue = fresh.size > 0 && !state.moveQueued;
+    const enqueue = fresh.length > 0 && !state.moveQueued;
     if (enqueue) {
       const job = deps.queue.enqueueStatement([moveJob(now, heavyBurst)]);
       prepare(job.sql).run(job.parameters);
@@ -161,10 +160,7 @@ export class SqliteEdge {
     return {
       results,
       committed: () => {
-        for (const [key, landed] of fresh) {
-          state.keys.set(key, landed);
-          state.filter.add(key);
-        }
+        for (const [key, landed] of fresh) state.keys.set(key, landed);
         state.nextSeq = seq;
         if (enqueue) {
           state.moveQueued = true;
@@ -172,5 +168,29 @@ export class SqliteEdge {
         }
       },
     };
+  }
+
+  /**
+   * The id a delivery duplicates, counted on the stored one: landed earlier in this batch, landed
+   * and not yet moved, or in the inbox.
+   */
+  private duplicateOf(
+    statements: Statements,
+    fresh: Array<[string, Landed]>,
+    key: string,
+    owner: string,
+    dedupe: string,
+  ): string | undefined {
+    const inBatch = fresh.find(([landedKey]) => landedKey === key)?.[1];
+    const landed = inBatch ?? this.state.keys.get(key);
+    if (landed) {
+      // Moved meanwhile (the move committed, its keys not yet forgotten): counted in the inbox.
+      if (statements.countLandedDuplicate.run(landed.seq).changes === 0)
+        statements.countInboxDuplicate.run(owner, dedupe);
+      return landed.id;
+    }
+    const stored = statements.inboxId.get(owner, dedupe) as { id: string } | undefined;
+    if (stored) statements.countInboxDuplicate.run(owner, dedupe);
+    return stored?.id;
   }
 }
