@@ -136,6 +136,15 @@ export interface Stored {
 
 export type Checked = { result: IngestResult } | Stored;
 
+/** Why a delivery of an enabled integration is not processed, from what its body says; undefined when it is. */
+export function ignoredReason(envelope: Envelope): string | undefined {
+  return envelope.kind === 'unknown'
+    ? `Not a feature or task event (resourceType ${envelope.resourceType ?? '-'}, eventType ${envelope.eventType ?? '-'})`
+    : envelope.resourceId === undefined
+      ? 'The event names no resource (no resourceId, resource.uuid or resource.id)'
+      : undefined;
+}
+
 /**
  * Random bytes for delivery ids, cut from a pool refilled 256 ids at a time: asking the system
  * for 16 bytes per id (what the library does by default) was a system call per delivery.
@@ -189,14 +198,7 @@ export function check(
     return { result: { outcome: 'malformed', message: 'The body is not valid JSON' } };
   }
   const envelope = parseEnvelope(parsed);
-  const ignoredBecause =
-    integration.enabled !== 1
-      ? 'The integration is disabled'
-      : envelope.kind === 'unknown'
-        ? `Not a feature or task event (resourceType ${envelope.resourceType ?? '-'}, eventType ${envelope.eventType ?? '-'})`
-        : envelope.resourceId === undefined
-          ? 'The event names no resource (no resourceId, resource.uuid or resource.id)'
-          : undefined;
+  const ignoredBecause = integration.enabled !== 1 ? 'The integration is disabled' : ignoredReason(envelope);
   // Time-ordered: each insert lands on the last page of the primary key's index (a random id
   // dirtied a page of its own per delivery, each a WAL frame at commit).
   const id = uuidv7({ random: randomBytes16() });
@@ -232,9 +234,26 @@ export const INBOX_COLUMNS = [
   'processed_at',
 ] as const;
 
+/** What the edge decided of a delivery besides storing it: a self-test is done, an ignored one has its reason. */
+function decided(stored: Stored): { state: 'processed' | 'ignored'; reason: string } | undefined {
+  if (stored.delivery.selfTest) return { state: 'processed', reason: 'Self-test: routing and key proven' };
+  return stored.ignoredBecause ? { state: 'ignored', reason: stored.ignoredBecause } : undefined;
+}
+
+/** The inbox columns that say what a delivery is about, from its envelope. */
+export function envelopeValues(envelope: Envelope): unknown[] {
+  return [
+    envelope.resourceType ?? null,
+    envelope.eventType ?? null,
+    envelope.resourceId?.toLowerCase() ?? null,
+    envelope.kind === 'unknown' ? null : envelope.kind,
+  ];
+}
+
 /** Appends the inbox row of a checked delivery to `values`, in INBOX_COLUMNS order. */
 export function pushInboxValues(values: unknown[], stored: Stored, now: number): void {
-  const { delivery, integration, id, text, envelope, ignoredBecause, dedupe } = stored;
+  const { delivery, integration, id, text, envelope, dedupe } = stored;
+  const decision = decided(stored);
   values.push(
     id,
     integration.tenant_id,
@@ -245,14 +264,43 @@ export function pushInboxValues(values: unknown[], stored: Stored, now: number):
     keptHeaders(delivery.headers),
     text,
     delivery.selfTest ? 1 : 0,
-    delivery.selfTest ? 'processed' : ignoredBecause ? 'ignored' : 'received',
-    delivery.selfTest ? 'Self-test: routing and key proven' : (ignoredBecause ?? null),
-    envelope.resourceType ?? null,
-    envelope.eventType ?? null,
-    envelope.resourceId?.toLowerCase() ?? null,
-    envelope.kind === 'unknown' ? null : envelope.kind,
+    decision?.state ?? 'received',
+    decision?.reason ?? null,
+    ...envelopeValues(envelope),
     0,
-    delivery.selfTest || ignoredBecause ? now : null,
+    decision ? now : null,
+  );
+}
+
+/** The columns of a landing row, in the order pushLandingValues gives (see WebhookLandingTable). */
+export const LANDING_COLUMNS = [
+  'seq',
+  'id',
+  'integration_id',
+  'dedupe_key',
+  'received_at',
+  'headers',
+  'body',
+  'self_test',
+  'state',
+  'reason',
+] as const;
+
+/** Appends the landing row of a checked delivery to `values`, in LANDING_COLUMNS order. */
+export function pushLandingValues(values: unknown[], seq: number, stored: Stored, now: number): void {
+  const { delivery, integration, id, text, dedupe } = stored;
+  const decision = decided(stored);
+  values.push(
+    seq,
+    id,
+    integration.id,
+    dedupe,
+    now,
+    keptHeaders(delivery.headers),
+    text,
+    delivery.selfTest ? 1 : 0,
+    decision?.state ?? null,
+    decision?.reason ?? null,
   );
 }
 

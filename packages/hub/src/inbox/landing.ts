@@ -1,11 +1,12 @@
-import type { JobSpec } from '@calmhub/platform';
-import { CompiledQuery, type Kysely, sql } from 'kysely';
+import { type JobSpec, multiRowInsertSql } from '@calmhub/platform';
+import { CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import type { HubDeps } from '../app/deps.js';
-import type { HubTables } from '../store/tables.js';
-import { INBOX_COLUMNS } from './check-delivery.js';
+import type { HubTables, WebhookLandingTable } from '../store/tables.js';
+import { envelopeValues, INBOX_COLUMNS, ignoredReason } from './check-delivery.js';
 import { DedupeFilter } from './dedupe-filter.js';
 import { edgePressure, processingDelayMs } from './edge-pressure.js';
 import { processDeliveryJob } from './jobs.js';
+import { type Envelope, parseEnvelope } from './parse-envelope.js';
 
 /**
  * The landing (SQLite only): the webhook edge stores each delivery as one row of
@@ -132,42 +133,89 @@ export const moveJob = (now: number, heavyBurst: boolean): JobSpec => ({
   maxAttempts: 1000,
 });
 
-/** A landing row: its arrival number, then the inbox row's columns. */
-export const LANDING_COLUMNS = ['seq', ...INBOX_COLUMNS] as const;
+/**
+ * The inbox row of a landed delivery, in INBOX_COLUMNS order (what the edge left to derive,
+ * derived), and what processing it takes.
+ */
+function inboxRowOf(row: LandedRow): {
+  values: unknown[];
+  received: boolean;
+  resourceId: string | undefined;
+} {
+  let envelope: Envelope;
+  try {
+    envelope = parseEnvelope(JSON.parse(row.body));
+  } catch {
+    // The edge stored only JSON; should a row be otherwise, it is kept, about nothing.
+    envelope = parseEnvelope(undefined);
+  }
+  const ignoredBecause = row.state === null ? ignoredReason(envelope) : undefined;
+  const state = row.state ?? (ignoredBecause ? 'ignored' : 'received');
+  const values = [
+    row.id,
+    row.tenant_id,
+    row.project_id,
+    row.integration_id,
+    row.dedupe_key,
+    row.received_at,
+    row.headers,
+    row.body,
+    row.self_test,
+    state,
+    row.reason ?? ignoredBecause ?? null,
+    ...envelopeValues(envelope),
+    row.duplicates,
+    state === 'received' ? null : row.received_at,
+  ];
+  return { values, received: state === 'received', resourceId: envelope.resourceId };
+}
 
-const moveSql =
-  `insert into hub_webhook_inbox (${INBOX_COLUMNS.join(', ')}) ` +
-  `select ${INBOX_COLUMNS.join(', ')} from hub_webhook_landing where seq <= ? order by seq ` +
-  'on conflict do nothing';
+type LandedRow = Selectable<WebhookLandingTable> & { tenant_id: string | null; project_id: string | null };
 
 /**
  * Moves one chunk of landed rows into the inbox with their processing jobs, in one transaction;
- * returns how many it moved.
+ * returns how many it moved. Rows of an integration deleted since are dropped.
  */
 async function moveChunk(deps: Deps, state: LandingState): Promise<number> {
   let last = 0;
   const moved = await deps.db.transaction().execute(async (trx) => {
-    const rows = await trx
-      .selectFrom('hub_webhook_landing')
-      .select(['seq', 'id', 'integration_id', 'resource_id', 'state', 'received_at'])
-      .orderBy('seq')
+    const rows: LandedRow[] = await trx
+      .selectFrom('hub_webhook_landing as l')
+      .leftJoin('hub_integrations as i', 'i.id', 'l.integration_id')
+      .selectAll('l')
+      .select(['i.tenant_id', 'i.project_id'])
+      .orderBy('l.seq')
       .limit(MOVE_CHUNK)
       .execute();
     const end = rows.at(-1);
     if (!end) return 0;
     last = end.seq;
-    await trx.executeQuery(CompiledQuery.raw(moveSql, [last]));
-    await trx.deleteFrom('hub_webhook_landing').where('seq', '<=', last).execute();
+    const values: unknown[] = [];
+    const jobs: JobSpec[] = [];
     const delayMs = processingDelayMs(edgePressure(deps.db).rate.current());
     const runAt = delayMs > 0 ? Math.max(deps.clock.now(), end.received_at + delayMs) : undefined;
-    const jobs = rows
-      .filter((row) => row.state === 'received')
-      .map((row) =>
-        processDeliveryJob(row.integration_id, row.id, row.resource_id ?? undefined, {
-          coalesce: true,
-          ...(runAt !== undefined ? { runAt } : {}),
-        }),
+    let count = 0;
+    for (const row of rows) {
+      if (row.tenant_id === null) continue;
+      const inbox = inboxRowOf(row);
+      values.push(...inbox.values);
+      count++;
+      if (inbox.received)
+        jobs.push(
+          processDeliveryJob(row.integration_id, row.id, inbox.resourceId, {
+            coalesce: true,
+            ...(runAt !== undefined ? { runAt } : {}),
+          }),
+        );
+    }
+    if (count > 0)
+      await trx.executeQuery(
+        CompiledQuery.raw(
+          multiRowInsertSql('sqlite', 'hub_webhook_inbox', INBOX_COLUMNS, count, 'on conflict do nothing'),
+          values,
+        ),
       );
+    await trx.deleteFrom('hub_webhook_landing').where('seq', '<=', last).execute();
     if (jobs.length > 0) await deps.queue.enqueueMany(jobs, trx);
     return rows.length;
   });

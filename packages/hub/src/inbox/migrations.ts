@@ -133,3 +133,41 @@ export async function inboxLanding({ db, types }: MigrationContext): Promise<voi
     .$call((table) => deliveryColumns(table, types))
     .execute();
 }
+
+/**
+ * The landing keeps only what the edge alone knows (see WebhookLandingTable): each bound value and
+ * byte of a landing row is paid by every delivery of a burst, on the path Cloud ALM waits on. No
+ * foreign key either: the move joins the integration and drops the rows of a deleted one. Rows
+ * landed before the upgrade are carried over.
+ */
+export async function inboxLeanLanding({ db, types }: MigrationContext): Promise<void> {
+  await db.schema
+    .createTable('hub_webhook_landing_lean')
+    .addColumn('seq', 'integer', (c) => c.primaryKey())
+    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('integration_id', 'text', (c) => c.notNull())
+    .addColumn('dedupe_key', 'text', (c) => c.notNull())
+    .addColumn('received_at', types.timestamp, (c) => c.notNull())
+    .addColumn('headers', types.json, (c) => c.notNull())
+    .addColumn('body', 'text', (c) => c.notNull())
+    .addColumn('self_test', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('state', 'text')
+    .addColumn('reason', 'text')
+    .addColumn('duplicates', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+  const carried = [
+    'seq',
+    'id',
+    'integration_id',
+    'dedupe_key',
+    'received_at',
+    'headers',
+    'body',
+    'self_test',
+  ];
+  await sql`insert into hub_webhook_landing_lean (${sql.join(carried.map((c) => sql.ref(c)))}, state, reason, duplicates)
+    select ${sql.join(carried.map((c) => sql.ref(c)))}, case when state = 'received' then null else state end, reason, duplicates
+    from hub_webhook_landing`.execute(db);
+  await db.schema.dropTable('hub_webhook_landing').execute();
+  await db.schema.alterTable('hub_webhook_landing_lean').renameTo('hub_webhook_landing').execute();
+}

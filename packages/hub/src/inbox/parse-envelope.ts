@@ -24,37 +24,57 @@ const str = (value: unknown): string | undefined =>
       ? String(value)
       : undefined;
 
-/** A record's keys by their lower case (the first of several with the same lower case wins). */
-function byLowerCase(record: Record<string, unknown>): Map<string, unknown> {
-  const keys = new Map<string, unknown>();
+/**
+ * Field names (lower case) by what they name, best first: `fields` gives each accepted name its
+ * slot and its rank in that slot.
+ */
+function names(...slots: string[][]): Map<string, readonly [number, number]> {
+  const fields = new Map<string, readonly [number, number]>();
+  slots.forEach((slot, index) => {
+    slot.forEach((name, rank) => {
+      fields.set(name, [index, rank]);
+    });
+  });
+  return fields;
+}
+
+const ENVELOPE = names(
+  ['resourcetype', 'resource_type', 'objecttype'],
+  ['eventtype', 'event_type', 'event', 'type'],
+  ['resourceid', 'resource_id', 'objectid'],
+  ['resource', 'data', 'payload'],
+);
+const RESOURCE = names(['uuid', 'id'], ['modifiedat', 'lastchangedtimestamp', 'changedat'], ['type']);
+
+/**
+ * One value per slot of `fields`, matching names in any casing, in one pass over the record's
+ * keys: for each slot, the best-ranked name present (of several casings of it, the first).
+ */
+function pick(record: Record<string, unknown>, fields: Map<string, readonly [number, number]>): unknown[] {
+  const values: unknown[] = [];
+  const ranks: number[] = [];
   for (const key in record) {
-    const lower = key.toLowerCase();
-    if (!keys.has(lower)) keys.set(lower, record[key]);
+    const field = fields.get(key.toLowerCase());
+    if (field === undefined) continue;
+    const [slot, rank] = field;
+    if (ranks[slot] !== undefined && (ranks[slot] as number) <= rank) continue;
+    ranks[slot] = rank;
+    values[slot] = record[key];
   }
-  return keys;
+  return values;
 }
 
-/** The first of `names` (lower case) the record has, in any casing. */
-function pick(keys: Map<string, unknown>, ...names: string[]): unknown {
-  for (const name of names) if (keys.has(name)) return keys.get(name);
-  return undefined;
-}
-
-export function parseEnvelope(body: unknown): Envelope {
-  const record = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<
+const asRecord = (value: unknown): Record<string, unknown> =>
+  (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {}) as Record<
     string,
     unknown
   >;
-  const fields = byLowerCase(record);
-  const resourceValue = pick(fields, 'resource', 'data', 'payload');
-  const resource = byLowerCase(
-    (typeof resourceValue === 'object' && resourceValue !== null ? resourceValue : {}) as Record<
-      string,
-      unknown
-    >,
-  );
-  const resourceType = str(pick(fields, 'resourcetype', 'resource_type', 'objecttype'))?.toUpperCase();
-  const eventType = str(pick(fields, 'eventtype', 'event_type', 'event', 'type'))?.toUpperCase();
+
+export function parseEnvelope(body: unknown): Envelope {
+  const [resourceTypeValue, eventTypeValue, resourceIdValue, resourceValue] = pick(asRecord(body), ENVELOPE);
+  const [uuid, timestamp, type] = pick(asRecord(resourceValue), RESOURCE);
+  const resourceType = str(resourceTypeValue)?.toUpperCase();
+  const eventType = str(eventTypeValue)?.toUpperCase();
   const family = resourceType ?? eventType?.split('.')[0];
   const kind =
     family === 'FEATURE' || family === 'FEATURES'
@@ -66,10 +86,9 @@ export function parseEnvelope(body: unknown): Envelope {
     kind,
     resourceType,
     eventType,
-    resourceId:
-      str(pick(fields, 'resourceid', 'resource_id', 'objectid')) ?? str(pick(resource, 'uuid', 'id')),
-    resourceTimestamp: str(pick(resource, 'modifiedat', 'lastchangedtimestamp', 'changedat')),
-    taskType: str(pick(resource, 'type'))?.toUpperCase(),
+    resourceId: str(resourceIdValue) ?? str(uuid),
+    resourceTimestamp: str(timestamp),
+    taskType: str(type)?.toUpperCase(),
   };
 }
 

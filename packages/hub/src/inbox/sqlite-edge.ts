@@ -6,11 +6,12 @@ import {
   INTEGRATION_SQL,
   type IngestResult,
   type IntegrationRow,
-  pushInboxValues,
+  LANDING_COLUMNS,
+  pushLandingValues,
   webhookStateUpdates,
 } from './check-delivery.js';
 import { edgePressure, HEAVY_BURST_PER_SECOND } from './edge-pressure.js';
-import { keyOf, LANDING_COLUMNS, type Landed, type LandingState, landingFor, moveJob } from './landing.js';
+import { keyOf, type Landed, type LandingState, landingFor, moveJob } from './landing.js';
 
 type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'queue'>;
 
@@ -133,8 +134,7 @@ export class SqliteEdge {
       // transaction roll back, the key stays a "maybe", which costs a lookup, never a wrong answer.
       state.filter.add(key);
       fresh.push([key, { id, seq }]);
-      values.push(seq++);
-      pushInboxValues(values, checked, now);
+      pushLandingValues(values, seq++, checked, now);
       results.push({ outcome: 'accepted', id });
       if (delivery.selfTest) selfTested.push(checked.integration);
       else received.add(checked.integration);

@@ -1,7 +1,13 @@
 import { jobsMigrations, type MigrationContext, type MigrationSet } from '@calmhub/platform';
 import { auditTables } from '../audit/migrations.js';
 import { dependencyTables } from '../dependencies/migrations.js';
-import { inboxItemIndex, inboxLanding, inboxTables, inboxWaitingIndex } from '../inbox/migrations.js';
+import {
+  inboxItemIndex,
+  inboxLanding,
+  inboxLeanLanding,
+  inboxTables,
+  inboxWaitingIndex,
+} from '../inbox/migrations.js';
 import { pipelineTables } from '../pipelines/migrations.js';
 import { runTables } from '../runs/migrations.js';
 import { storiesAndComponentsTables } from '../stories/migrations.js';
@@ -130,6 +136,7 @@ export const hubMigrations: MigrationSet = {
     '0009_inbox_item_index': { up: inboxItemIndex },
     '0010_inbox_waiting_index': { up: inboxWaitingIndex },
     '0011_inbox_landing': { up: inboxLanding },
+    '0012_inbox_lean_landing': { up: inboxLeanLanding },
   },
 };
 

@@ -291,8 +291,24 @@ export type WebhookInboxTable = {
   processed_at: number | null;
 };
 
-/** Deliveries stored by the edge on SQLite, not yet moved into the inbox: `seq` is the arrival order. */
-export type WebhookLandingTable = WebhookInboxTable & { seq: number };
+/**
+ * Deliveries stored by the edge on SQLite, not yet moved into the inbox: `seq` is the arrival
+ * order. Only what the edge alone knows: the rest of the inbox row (tenant, project, what the body
+ * says) is derived when the row is moved. `state` and `reason` are set only when the edge decided
+ * them (a self-test, an ignored delivery); null means received.
+ */
+export type WebhookLandingTable = Pick<
+  WebhookInboxTable,
+  | 'id'
+  | 'integration_id'
+  | 'dedupe_key'
+  | 'received_at'
+  | 'headers'
+  | 'body'
+  | 'self_test'
+  | 'reason'
+  | 'duplicates'
+> & { seq: number; state: WebhookInboxTable['state'] | null };
 
 export type WebhookStateTable = {
   integration_id: string;

@@ -1,0 +1,140 @@
+import { createJobQueue, type MigrationSet, migrateToLatest } from '@calmhub/platform';
+import { createSqliteTestStore, type TestStore } from '@calmhub/platform/testing';
+import { type Kysely, sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HubDeps } from '../app/deps.js';
+import { hubMigrationSets, hubMigrations } from '../store/migrations.js';
+import type { HubTables } from '../store/tables.js';
+import { DedupeFilter } from './dedupe-filter.js';
+import { PROCESS_DELIVERY } from './jobs.js';
+import { settleLanding } from './landing.js';
+
+describe('the dedupe filter', () => {
+  it('says "no" only for keys never added, across its growing layers, once complete', () => {
+    const filter = new DedupeFilter();
+    const added = Array.from({ length: 150_000 }, (_, i) => `integration\nid:${i}`);
+    for (const key of added) filter.add(key);
+    // Until the keys already stored have all been added, nothing is certain.
+    expect(filter.mightHave('integration\nid:never')).toBe(true);
+    filter.complete();
+    expect(added.every((key) => filter.mightHave(key))).toBe(true);
+    const others = Array.from({ length: 20_000 }, (_, i) => `integration\nother:${i}`);
+    const falsePositives = others.filter((key) => filter.mightHave(key)).length;
+    // Three layers at 0.5 %, 0.25 % and 0.125 %: under 1 % together.
+    expect(falsePositives / others.length).toBeLessThan(0.01);
+  });
+});
+
+describe('the landing (SQLite)', () => {
+  let testStore: TestStore | undefined;
+  afterEach(async () => {
+    await testStore?.cleanup();
+    testStore = undefined;
+  });
+
+  it('carries rows landed before the lean layout over, and moves them into the inbox as they were', async () => {
+    const upTo = (last: string): MigrationSet => ({
+      name: hubMigrations.name,
+      migrations: Object.fromEntries(
+        Object.entries(hubMigrations.migrations).filter(([name]) => name <= last),
+      ),
+    });
+    const [jobs] = hubMigrationSets;
+    testStore = await createSqliteTestStore([jobs as MigrationSet, upTo('0011_inbox_landing')]);
+    const { store } = testStore;
+    const integrationId = '0190a6f8-1234-7000-8000-000000000001';
+    const tenantId = '0190a6f8-1234-7000-8000-0000000000bb';
+    const projectId = '0190a6f8-1234-7000-8000-0000000000cc';
+    const feature = '0190a6f8-1234-7000-8000-0000000000aa';
+    const body = JSON.stringify({
+      resourceType: 'FEATURE',
+      eventType: 'FEATURE.UPDATED',
+      resourceId: feature,
+    });
+    // The old layout: every inbox column. The integration's rows are not needed for the upgrade.
+    await sql`pragma foreign_keys = off`.execute(store.db);
+    const old = (seq: number, state: string, reason: string | null) =>
+      sql`insert into hub_webhook_landing (seq, id, tenant_id, project_id, integration_id, dedupe_key, received_at,
+        headers, body, self_test, state, reason, resource_type, event_type, resource_id, item_kind, duplicates, processed_at)
+        values (${seq}, ${`0190a6f8-1234-7000-8000-00000000000${seq}`}, ${tenantId}, ${projectId}, ${integrationId},
+        ${`id:${seq}`}, ${1000 + seq}, '{"webhook-id":"x"}', ${body}, 0, ${state}, ${reason}, 'FEATURE',
+        'FEATURE.UPDATED', ${feature}, 'feature', ${seq}, null)`.execute(store.db);
+    await old(1, 'received', null);
+    await old(2, 'ignored', 'The integration is disabled');
+
+    await migrateToLatest(store, hubMigrationSets);
+    const db = store.db as unknown as Kysely<HubTables>;
+    expect(await db.selectFrom('hub_webhook_landing').selectAll().orderBy('seq').execute()).toEqual([
+      expect.objectContaining({
+        seq: 1,
+        integration_id: integrationId,
+        dedupe_key: 'id:1',
+        state: null,
+        duplicates: 1,
+      }),
+      expect.objectContaining({
+        seq: 2,
+        state: 'ignored',
+        reason: 'The integration is disabled',
+        duplicates: 2,
+      }),
+    ]);
+
+    // Moved: what the lean row leaves out is derived again (tenant and project from the integration,
+    // whose other columns do not matter here: foreign keys are still off on this connection).
+    const columns = await sql<{
+      name: string;
+      notnull: number;
+      dflt_value: unknown;
+    }>`pragma table_info(hub_integrations)`.execute(db);
+    const integration: Record<string, unknown> = {
+      id: integrationId,
+      tenant_id: tenantId,
+      project_id: projectId,
+    };
+    for (const column of columns.rows)
+      if (column.notnull && column.dflt_value === null && !(column.name in integration))
+        integration[column.name] = 'x';
+    await db
+      .insertInto('hub_integrations')
+      .values(integration as never)
+      .execute();
+    const queue = createJobQueue(store);
+    const deps = {
+      db,
+      queue,
+      clock: { now: () => 5000 },
+      config: { webhookBurstProcessingShare: 0.05 },
+    } as unknown as HubDeps;
+    await settleLanding(deps);
+    expect(await db.selectFrom('hub_webhook_landing').selectAll().execute()).toEqual([]);
+    const inbox = await db.selectFrom('hub_webhook_inbox').selectAll().orderBy('received_at').execute();
+    expect(inbox).toEqual([
+      expect.objectContaining({
+        id: '0190a6f8-1234-7000-8000-000000000001',
+        tenant_id: tenantId,
+        project_id: projectId,
+        state: 'received',
+        reason: null,
+        resource_type: 'FEATURE',
+        event_type: 'FEATURE.UPDATED',
+        resource_id: feature,
+        item_kind: 'feature',
+        duplicates: 1,
+        processed_at: null,
+      }),
+      expect.objectContaining({
+        state: 'ignored',
+        reason: 'The integration is disabled',
+        processed_at: 1002,
+      }),
+    ]);
+    // Only the received one is processed.
+    const queued = await db
+      .selectFrom('calmhub_jobs' as never)
+      .select(['name' as never, 'payload' as never])
+      .where('name' as never, '=', PROCESS_DELIVERY as never)
+      .execute();
+    expect(queued).toHaveLength(1);
+  });
+});
