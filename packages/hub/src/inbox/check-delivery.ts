@@ -137,7 +137,7 @@ export interface Stored {
 export type Checked = { result: IngestResult } | Stored;
 
 /** Why a delivery of an enabled integration is not processed, from what its body says; undefined when it is. */
-export function ignoredReason(envelope: Envelope): string | undefined {
+function ignoredReason(envelope: Envelope): string | undefined {
   return envelope.kind === 'unknown'
     ? `Not a feature or task event (resourceType ${envelope.resourceType ?? '-'}, eventType ${envelope.eventType ?? '-'})`
     : envelope.resourceId === undefined
@@ -241,7 +241,7 @@ function decided(stored: Stored): { state: 'processed' | 'ignored'; reason: stri
 }
 
 /** The inbox columns that say what a delivery is about, from its envelope. */
-export function envelopeValues(envelope: Envelope): unknown[] {
+function envelopeValues(envelope: Envelope): unknown[] {
   return [
     envelope.resourceType ?? null,
     envelope.eventType ?? null,
@@ -272,6 +272,25 @@ export function pushInboxValues(values: unknown[], stored: Stored, now: number):
   );
 }
 
+/** Separates the envelope's values in a landing row's `about` (a character no field holds). */
+const ABOUT_SEPARATOR = '\u001f';
+
+/**
+ * The envelope's inbox columns (envelopeValues) as one value: a landing row binds one string
+ * instead of four, and the move reads them back without parsing the body again.
+ */
+export function aboutOf(envelope: Envelope): string {
+  return envelopeValues(envelope)
+    .map((value) => value ?? '')
+    .join(ABOUT_SEPARATOR);
+}
+
+/** The envelope's inbox columns back from `about` (aboutOf). */
+export function envelopeValuesOf(about: string): Array<string | null> {
+  const values = about.split(ABOUT_SEPARATOR).map((value) => (value === '' ? null : value));
+  return [0, 1, 2, 3].map((index) => values[index] ?? null);
+}
+
 /** The columns of a landing row, in the order pushLandingValues gives (see WebhookLandingTable). */
 export const LANDING_COLUMNS = [
   'seq',
@@ -284,11 +303,12 @@ export const LANDING_COLUMNS = [
   'self_test',
   'state',
   'reason',
+  'about',
 ] as const;
 
 /** Appends the landing row of a checked delivery to `values`, in LANDING_COLUMNS order. */
 export function pushLandingValues(values: unknown[], seq: number, stored: Stored, now: number): void {
-  const { delivery, integration, id, text, dedupe } = stored;
+  const { delivery, integration, id, text, dedupe, envelope } = stored;
   const decision = decided(stored);
   values.push(
     seq,
@@ -301,6 +321,7 @@ export function pushLandingValues(values: unknown[], seq: number, stored: Stored
     delivery.selfTest ? 1 : 0,
     decision?.state ?? null,
     decision?.reason ?? null,
+    aboutOf(envelope),
   );
 }
 

@@ -135,10 +135,10 @@ export async function inboxLanding({ db, types }: MigrationContext): Promise<voi
 }
 
 /**
- * The landing keeps only what the edge alone knows (see WebhookLandingTable): each bound value and
- * byte of a landing row is paid by every delivery of a burst, on the path Cloud ALM waits on. No
- * foreign key either: the move joins the integration and drops the rows of a deleted one. Rows
- * landed before the upgrade are carried over.
+ * The landing keeps few values (see WebhookLandingTable): each bound value and byte of a landing row
+ * is paid by every delivery of a burst, on the path Cloud ALM waits on. No foreign key either: the
+ * move joins the integration and drops the rows of a deleted one. Rows landed before the upgrade
+ * are carried over.
  */
 export async function inboxLeanLanding({ db, types }: MigrationContext): Promise<void> {
   await db.schema
@@ -154,6 +154,7 @@ export async function inboxLeanLanding({ db, types }: MigrationContext): Promise
     .addColumn('state', 'text')
     .addColumn('reason', 'text')
     .addColumn('duplicates', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('about', 'text', (c) => c.notNull())
     .execute();
   const carried = [
     'seq',
@@ -165,9 +166,14 @@ export async function inboxLeanLanding({ db, types }: MigrationContext): Promise
     'body',
     'self_test',
   ];
-  await sql`insert into hub_webhook_landing_lean (${sql.join(carried.map((c) => sql.ref(c)))}, state, reason, duplicates)
-    select ${sql.join(carried.map((c) => sql.ref(c)))}, case when state = 'received' then null else state end, reason, duplicates
-    from hub_webhook_landing`.execute(db);
+  // `about` as aboutOf writes it: the four envelope columns, empty for null, joined by U+001F.
+  const about = sql.join(
+    ['resource_type', 'event_type', 'resource_id', 'item_kind'].map((c) => sql`coalesce(${sql.ref(c)}, '')`),
+    sql` || ${'\u001f'} || `,
+  );
+  await sql`insert into hub_webhook_landing_lean (${sql.join(carried.map((c) => sql.ref(c)))}, state, reason, duplicates, about)
+    select ${sql.join(carried.map((c) => sql.ref(c)))}, case when state = 'received' then null else state end, reason,
+    duplicates, ${about} from hub_webhook_landing`.execute(db);
   await db.schema.dropTable('hub_webhook_landing').execute();
   await db.schema.alterTable('hub_webhook_landing_lean').renameTo('hub_webhook_landing').execute();
 }

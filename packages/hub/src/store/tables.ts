@@ -293,8 +293,8 @@ export type WebhookInboxTable = {
 
 /**
  * Deliveries stored by the edge on SQLite, not yet moved into the inbox: `seq` is the arrival
- * order. Only what the edge alone knows: the rest of the inbox row (tenant, project, what the body
- * says) is derived when the row is moved. `state` and `reason` are set only when the edge decided
+ * order. Few values, each bound for every delivery of a burst: tenant and project come from the
+ * integration when the row is moved, and what the body is about is one value (`about`). `state` and `reason` are set only when the edge decided
  * them (a self-test, an ignored delivery); null means received.
  */
 export type WebhookLandingTable = Pick<
@@ -308,7 +308,12 @@ export type WebhookLandingTable = Pick<
   | 'self_test'
   | 'reason'
   | 'duplicates'
-> & { seq: number; state: WebhookInboxTable['state'] | null };
+> & {
+  seq: number;
+  state: WebhookInboxTable['state'] | null;
+  /** resource_type, event_type, resource_id and item_kind in one value (see aboutOf). */
+  about: string;
+};
 
 export type WebhookStateTable = {
   integration_id: string;
