@@ -12,7 +12,7 @@ import {
 } from '@calmhub/platform';
 import type { CompiledQuery, Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { HubTables } from '../store/tables.js';
+import type { HubTables, WebhookInboxTable } from '../store/tables.js';
 import { dedupeKey, type Envelope, parseEnvelope } from './parse-envelope.js';
 
 /**
@@ -213,7 +213,7 @@ export function check(
   };
 }
 
-/** The columns of an inbox row (and of the landing row that becomes one), in the order inboxValues gives. */
+/** The columns of an inbox row, in the order inboxValues gives them. */
 export const INBOX_COLUMNS = [
   'id',
   'tenant_id',
@@ -232,7 +232,12 @@ export const INBOX_COLUMNS = [
   'item_kind',
   'duplicates',
   'processed_at',
-] as const;
+] as const satisfies ReadonlyArray<keyof WebhookInboxTable>;
+
+/** Appends an inbox row's values to `values`, in INBOX_COLUMNS order: the one place that order is written. */
+export function pushInboxValues(values: unknown[], row: WebhookInboxTable): void {
+  for (const column of INBOX_COLUMNS) values.push(row[column]);
+}
 
 /** What the edge decided of a delivery besides storing it: a self-test is done, an ignored one has its reason. */
 function decided(stored: Stored): { state: 'processed' | 'ignored'; reason: string } | undefined {
@@ -240,55 +245,65 @@ function decided(stored: Stored): { state: 'processed' | 'ignored'; reason: stri
   return stored.ignoredBecause ? { state: 'ignored', reason: stored.ignoredBecause } : undefined;
 }
 
-/** The inbox columns that say what a delivery is about, from its envelope. */
-function envelopeValues(envelope: Envelope): unknown[] {
-  return [
-    envelope.resourceType ?? null,
-    envelope.eventType ?? null,
-    envelope.resourceId?.toLowerCase() ?? null,
-    envelope.kind === 'unknown' ? null : envelope.kind,
-  ];
+/** The inbox columns that say what a delivery is about. */
+export type AboutColumns = Pick<
+  WebhookInboxTable,
+  'resource_type' | 'event_type' | 'resource_id' | 'item_kind'
+>;
+const ABOUT_COLUMNS = ['resource_type', 'event_type', 'resource_id', 'item_kind'] as const;
+
+function aboutColumns(envelope: Envelope): AboutColumns {
+  return {
+    resource_type: envelope.resourceType ?? null,
+    event_type: envelope.eventType ?? null,
+    resource_id: envelope.resourceId?.toLowerCase() ?? null,
+    item_kind: envelope.kind === 'unknown' ? null : envelope.kind,
+  };
 }
 
-/** Appends the inbox row of a checked delivery to `values`, in INBOX_COLUMNS order. */
-export function pushInboxValues(values: unknown[], stored: Stored, now: number): void {
+/** The inbox row of a checked delivery (PostgreSQL stores it as it is). */
+export function inboxRowOf(stored: Stored, now: number): WebhookInboxTable {
   const { delivery, integration, id, text, envelope, dedupe } = stored;
   const decision = decided(stored);
-  values.push(
+  return {
     id,
-    integration.tenant_id,
-    integration.project_id,
-    integration.id,
-    dedupe,
-    now,
-    keptHeaders(delivery.headers),
-    text,
-    delivery.selfTest ? 1 : 0,
-    decision?.state ?? 'received',
-    decision?.reason ?? null,
-    ...envelopeValues(envelope),
-    0,
-    decision ? now : null,
-  );
+    tenant_id: integration.tenant_id,
+    project_id: integration.project_id,
+    integration_id: integration.id,
+    dedupe_key: dedupe,
+    received_at: now,
+    headers: keptHeaders(delivery.headers),
+    body: text,
+    self_test: delivery.selfTest ? 1 : 0,
+    state: decision?.state ?? 'received',
+    reason: decision?.reason ?? null,
+    ...aboutColumns(envelope),
+    duplicates: 0,
+    processed_at: decision ? now : null,
+  };
 }
 
-/** Separates the envelope's values in a landing row's `about` (a character no field holds). */
+/** Separates the about columns in a landing row's `about` (a character none of them holds). */
 const ABOUT_SEPARATOR = '\u001f';
 
 /**
- * The envelope's inbox columns (envelopeValues) as one value: a landing row binds one string
- * instead of four, and the move reads them back without parsing the body again.
+ * The about columns as one value: a landing row binds one string instead of four, and the move
+ * reads them back without parsing the body again.
  */
-export function aboutOf(envelope: Envelope): string {
-  return envelopeValues(envelope)
-    .map((value) => value ?? '')
-    .join(ABOUT_SEPARATOR);
+function aboutOf(envelope: Envelope): string {
+  const columns = aboutColumns(envelope);
+  return ABOUT_COLUMNS.map((column) => columns[column] ?? '').join(ABOUT_SEPARATOR);
 }
 
-/** The envelope's inbox columns back from `about` (aboutOf). */
-export function envelopeValuesOf(about: string): Array<string | null> {
-  const values = about.split(ABOUT_SEPARATOR).map((value) => (value === '' ? null : value));
-  return [0, 1, 2, 3].map((index) => values[index] ?? null);
+/** The about columns back from a landing row's `about` (aboutOf). */
+export function aboutColumnsOf(about: string): AboutColumns {
+  const [resourceType, eventType, resourceId, itemKind] = about.split(ABOUT_SEPARATOR);
+  return {
+    resource_type: resourceType || null,
+    event_type: eventType || null,
+    resource_id: resourceId || null,
+    item_kind: itemKind === 'feature' || itemKind === 'story' ? itemKind : null,
+  };
 }
 
 /** The columns of a landing row, in the order pushLandingValues gives (see WebhookLandingTable). */

@@ -9,6 +9,7 @@ import {
   INBOX_COLUMNS,
   type IngestResult,
   type IntegrationRow,
+  inboxRowOf,
   integrationsSql,
   pushInboxValues,
   type Stored,
@@ -207,7 +208,7 @@ async function insertIntoInbox(
   for (let i = 0; i < toStore.length; i += INSERT_CHUNK) {
     const chunk = toStore.slice(i, i + INSERT_CHUNK);
     const values: unknown[] = [];
-    for (const stored of chunk) pushInboxValues(values, stored, now);
+    for (const stored of chunk) pushInboxValues(values, inboxRowOf(stored, now));
     const { rows: returned } = await trx.executeQuery<{ id: string }>(
       CompiledQuery.raw(
         multiRowInsertSql(

@@ -1,4 +1,4 @@
-import { createJobQueue, type MigrationSet, migrateToLatest } from '@calmhub/platform';
+import { createJobQueue, jobsMigrations, type MigrationSet, migrateToLatest } from '@calmhub/platform';
 import { createSqliteTestStore, type TestStore } from '@calmhub/platform/testing';
 import { type Kysely, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,8 +39,7 @@ describe('the landing (SQLite)', () => {
         Object.entries(hubMigrations.migrations).filter(([name]) => name <= last),
       ),
     });
-    const [jobs] = hubMigrationSets;
-    testStore = await createSqliteTestStore([jobs as MigrationSet, upTo('0011_inbox_landing')]);
+    testStore = await createSqliteTestStore([jobsMigrations, upTo('0011_inbox_landing')]);
     const { store } = testStore;
     const integrationId = '0190a6f8-1234-7000-8000-000000000001';
     const tenantId = '0190a6f8-1234-7000-8000-0000000000bb';
@@ -71,6 +70,7 @@ describe('the landing (SQLite)', () => {
         dedupe_key: 'id:1',
         state: null,
         duplicates: 1,
+        about: ['FEATURE', 'FEATURE.UPDATED', feature, 'feature'].join('\u001f'),
       }),
       expect.objectContaining({
         seq: 2,

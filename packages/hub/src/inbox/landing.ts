@@ -1,8 +1,8 @@
 import { type JobSpec, multiRowInsertSql } from '@calmhub/platform';
 import { CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import type { HubDeps } from '../app/deps.js';
-import type { HubTables, WebhookLandingTable } from '../store/tables.js';
-import { envelopeValuesOf, INBOX_COLUMNS } from './check-delivery.js';
+import type { HubTables, WebhookInboxTable, WebhookLandingTable } from '../store/tables.js';
+import { aboutColumnsOf, INBOX_COLUMNS, pushInboxValues } from './check-delivery.js';
 import { DedupeFilter } from './dedupe-filter.js';
 import { edgePressure, HEAVY_BURST_PER_SECOND, processingDelayMs } from './edge-pressure.js';
 import { processDeliveryJob } from './jobs.js';
@@ -136,38 +136,30 @@ export const moveJob = (now: number, heavyBurst: boolean): JobSpec => ({
   maxAttempts: 1000,
 });
 
-/**
- * The inbox row of a landed delivery, in INBOX_COLUMNS order (what the edge left to derive,
- * derived), and what processing it takes.
- */
-function inboxRowOf(row: LandedRow): {
-  values: unknown[];
-  received: boolean;
-  resourceId: string | undefined;
-} {
+/** The inbox row of a landed delivery: what the edge left to derive, derived (tenant and project are its integration's). */
+function inboxRowOfLanded(
+  row: Selectable<WebhookLandingTable>,
+  integration: { tenant_id: string; project_id: string },
+): WebhookInboxTable {
   // The edge stored the state of every delivery it did not leave to be processed.
   const state = row.state ?? 'received';
-  const about = envelopeValuesOf(row.about);
-  const values = [
-    row.id,
-    row.tenant_id,
-    row.project_id,
-    row.integration_id,
-    row.dedupe_key,
-    row.received_at,
-    row.headers,
-    row.body,
-    row.self_test,
+  return {
+    id: row.id,
+    tenant_id: integration.tenant_id,
+    project_id: integration.project_id,
+    integration_id: row.integration_id,
+    dedupe_key: row.dedupe_key,
+    received_at: row.received_at,
+    headers: row.headers,
+    body: row.body,
+    self_test: row.self_test,
     state,
-    row.reason,
-    ...about,
-    row.duplicates,
-    state === 'received' ? null : row.received_at,
-  ];
-  return { values, received: state === 'received', resourceId: about[2] ?? undefined };
+    reason: row.reason,
+    ...aboutColumnsOf(row.about),
+    duplicates: row.duplicates,
+    processed_at: state === 'received' ? null : row.received_at,
+  };
 }
-
-type LandedRow = Selectable<WebhookLandingTable> & { tenant_id: string | null; project_id: string | null };
 
 /**
  * Moves one chunk of landed rows into the inbox with their processing jobs, in one transaction;
@@ -176,7 +168,7 @@ type LandedRow = Selectable<WebhookLandingTable> & { tenant_id: string | null; p
 async function moveChunk(deps: Deps, state: LandingState, limit: number): Promise<number> {
   let last = 0;
   const moved = await deps.db.transaction().execute(async (trx) => {
-    const rows: LandedRow[] = await trx
+    const rows = await trx
       .selectFrom('hub_webhook_landing as l')
       .leftJoin('hub_integrations as i', 'i.id', 'l.integration_id')
       .selectAll('l')
@@ -187,30 +179,34 @@ async function moveChunk(deps: Deps, state: LandingState, limit: number): Promis
     const end = rows.at(-1);
     if (!end) return 0;
     last = end.seq;
-    const values: unknown[] = [];
-    const jobs: JobSpec[] = [];
     const delayMs = processingDelayMs(edgePressure(deps.db).rate.current());
     const runAt = delayMs > 0 ? Math.max(deps.clock.now(), end.received_at + delayMs) : undefined;
-    let count = 0;
-    for (const row of rows) {
-      if (row.tenant_id === null) continue;
-      const inbox = inboxRowOf(row);
-      values.push(...inbox.values);
-      count++;
-      if (inbox.received)
-        jobs.push(
-          processDeliveryJob(row.integration_id, row.id, inbox.resourceId, {
-            coalesce: true,
-            ...(runAt !== undefined ? { runAt } : {}),
-          }),
-        );
-    }
-    if (count > 0)
+    const inboxRows = rows.flatMap(({ tenant_id, project_id, ...row }) =>
+      tenant_id === null || project_id === null ? [] : [inboxRowOfLanded(row, { tenant_id, project_id })],
+    );
+    if (inboxRows.length > 0) {
+      const values: unknown[] = [];
+      for (const row of inboxRows) pushInboxValues(values, row);
       await trx.executeQuery(
         CompiledQuery.raw(
-          multiRowInsertSql('sqlite', 'hub_webhook_inbox', INBOX_COLUMNS, count, 'on conflict do nothing'),
+          multiRowInsertSql(
+            'sqlite',
+            'hub_webhook_inbox',
+            INBOX_COLUMNS,
+            inboxRows.length,
+            'on conflict do nothing',
+          ),
           values,
         ),
+      );
+    }
+    const jobs = inboxRows
+      .filter((row) => row.state === 'received')
+      .map((row) =>
+        processDeliveryJob(row.integration_id, row.id, row.resource_id ?? undefined, {
+          coalesce: true,
+          ...(runAt !== undefined ? { runAt } : {}),
+        }),
       );
     await trx.deleteFrom('hub_webhook_landing').where('seq', '<=', last).execute();
     if (jobs.length > 0) await deps.queue.enqueueMany(jobs, trx);
