@@ -4,9 +4,9 @@
  *   npm run bench:webhook                   (10 connections, pipelining 1, 10 s each in 3 turns)
  *   BENCH_CONNECTIONS=50 BENCH_DURATION_S=20 npm run bench:webhook
  *
- * Processes besides this one: the baseline (a no-op `node:http` server answering 202), two more
- * servers for reference (the same storing one SQLite row per request; the hub's HTTP skeleton
- * with a no-op route), the hub (`calmhub serve`, SQLite in a temporary directory, its job worker
+ * Processes besides this one: the baseline (a no-op `node:http` server answering 202), three more
+ * servers for reference (the same storing one SQLite row per request; a lean durable edge, the
+ * least a correct one does, see raw-server.ts; the hub's HTTP skeleton with a no-op route), the hub (`calmhub serve`, SQLite in a temporary directory, its job worker
  * running, as users run it), and the load generator (autocannon), so no server shares an event
  * loop with the load. The hub is then loaded again at a fixed rate (BENCH_FIXED_RATE_SHARE of the
  * raw throughput, default 0.5) for its p99 below saturation. The
@@ -22,6 +22,7 @@
  * or BENCH_DRAIN_TIMEOUT_S has passed: lag = processed_at - received_at. Every acknowledged delivery
  * (each 202's id, warm-up included) must be a row of the inbox.
  * Goals: hub ≥ 70 % of the raw server's throughput; hub p99 ≤ 10 ms on SQLite.
+ * Each server's figure per turn is printed too: a turn far off the others shows a disturbed run.
  */
 
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -144,6 +145,13 @@ try {
     60,
   );
   const rawSqliteUrl = (await rawSqlite.match)[1] as string;
+  const leanEdge = spawnLines(
+    [...tsxArgs, here('./raw-server.ts')],
+    { BENCH_LEAN_EDGE: join(dataDir, 'lean-edge.sqlite') },
+    /"url":"(http:\/\/[^"]+)"/,
+    60,
+  );
+  const leanEdgeUrl = (await leanEdge.match)[1] as string;
   const fastify = spawnLines([...tsxArgs, here('./fastify-server.ts')], {}, /"url":"(http:\/\/[^"]+)"/, 60);
   const fastifyUrl = (await fastify.match)[1] as string;
 
@@ -195,6 +203,7 @@ try {
   const servers = [
     ['raw', rawUrl],
     ['raw-sqlite', rawSqliteUrl],
+    ['lean-edge', leanEdgeUrl],
     ['fastify', fastifyUrl],
     ['hub', webhook.url],
   ] as const;
@@ -227,9 +236,9 @@ try {
       if (label === 'hub' && (index < ROUNDS - 1 || FIXED_RATE_SHARE > 0)) await drained(performance.now());
     }
   }
-  const [rawResult, rawSqliteResult, fastifyResult, hubResult] = servers.map(([label]) =>
+  const [rawResult, rawSqliteResult, leanEdgeResult, fastifyResult, hubResult] = servers.map(([label]) =>
     combine(runs.get(label) ?? []),
-  ) as [LoadResult, LoadResult, LoadResult, LoadResult];
+  ) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
   const fixedRate = Math.max(1, Math.round(rawResult.requestsPerSecond * FIXED_RATE_SHARE));
   const hubFixedResult =
     FIXED_RATE_SHARE > 0
@@ -291,6 +300,7 @@ try {
     ],
     ['raw node:http (202 no-op)', figures(rawResult)],
     ['raw node:http + 1 SQLite insert', figures(rawSqliteResult)],
+    ['lean durable edge (reference)', figures(leanEdgeResult)],
     ['hub HTTP skeleton, no-op route', figures(fastifyResult)],
     [
       INGEST_ONLY ? 'hub webhook (SQLite, integration off)' : 'hub webhook (SQLite, worker on)',
@@ -306,7 +316,9 @@ try {
       : []),
     ['ratio hub / raw', `${pct(ratio)}`],
     ['ratio hub / raw+SQLite', `${pct(ratioToSqlite)} (second baseline, for reference)`],
+    ['ratio hub / lean edge', `${pct(hubResult.requestsPerSecond / leanEdgeResult.requestsPerSecond)}`],
     ['ratio raw+SQLite / raw', `${pct(rawSqliteResult.requestsPerSecond / rawResult.requestsPerSecond)}`],
+    ['ratio lean edge / raw', `${pct(leanEdgeResult.requestsPerSecond / rawResult.requestsPerSecond)}`],
     ['ratio no-op skeleton / raw', `${pct(fastifyResult.requestsPerSecond / rawResult.requestsPerSecond)}`],
     ['goal: throughput >= 70 % of raw', `${pct(ratio)}: ${verdict(ratio >= 0.7)}`],
     [
@@ -334,6 +346,15 @@ try {
       left === 0
         ? `all processed ${drainSeconds.toFixed(2)} s after the load ended (${leftAtLoadEnd} were waiting then); ${(lags.length / ((lastProcessed - firstReceived) / 1000)).toFixed(0)} deliveries/s processed from first receipt to last processing; Cloud ALM budget ${CALM_RPS} calls/s`
         : `NOT DRAINED: ${left} still waiting after ${DRAIN_TIMEOUT_S} s (${leftAtLoadEnd} at load end); Cloud ALM budget ${CALM_RPS} calls/s`,
+    ],
+    [
+      'turns (req/s, p99 ms)',
+      servers
+        .map(
+          ([label]) =>
+            `${label} ${(runs.get(label) ?? []).map((r) => `${r.result.requestsPerSecond.toFixed(0)}/${r.result.latency.p99.toFixed(1)}`).join(' ')}`,
+        )
+        .join('; '),
     ],
     [
       'states',
