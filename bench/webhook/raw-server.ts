@@ -42,9 +42,7 @@ type Handle = (
   response: ServerResponse,
 ) => void;
 
-function noOp(): Handle {
-  return (_request, response) => answer(response, 202, body);
-}
+const noOp: Handle = (_request, response) => answer(response, 202, body);
 
 function insertPerRequest(file: string): Handle {
   const db = openStore(
@@ -60,6 +58,7 @@ function insertPerRequest(file: string): Handle {
 
 const LANDING_COLUMNS =
   'seq, id, integration_id, dedupe_key, received_at, headers, body, self_test, state, reason, about';
+const LANDING_WIDTH = LANDING_COLUMNS.split(',').length;
 
 function leanEdge(file: string): Handle {
   const db = openStore(
@@ -72,7 +71,7 @@ function leanEdge(file: string): Handle {
   const insertOf = (rows: number) => {
     let insert = inserts[rows];
     if (!insert) {
-      const row = `(${LANDING_COLUMNS.split(',').fill('?').join(', ')})`;
+      const row = `(${Array(LANDING_WIDTH).fill('?').join(', ')})`;
       insert = db.prepare(
         `INSERT INTO landing (${LANDING_COLUMNS}) VALUES ${Array(rows).fill(row).join(', ')}`,
       );
@@ -125,7 +124,7 @@ function leanEdge(file: string): Handle {
       values.push(seq++, id, 'integration', `id:${webhookId}`, now, headers, text, 0, null, null, about);
       answers.push([response, 202, JSON.stringify({ id, outcome: 'accepted' })]);
     }
-    if (values.length > 0) store.immediate(values, values.length / 11);
+    if (values.length > 0) store.immediate(values, values.length / LANDING_WIDTH);
     for (const [response, status, text] of answers) answer(response, status, text);
   };
   return (request, response) => {
@@ -138,9 +137,9 @@ const handle = process.env.BENCH_LEAN_EDGE
   ? leanEdge(process.env.BENCH_LEAN_EDGE)
   : process.env.BENCH_RAW_SQLITE
     ? insertPerRequest(process.env.BENCH_RAW_SQLITE)
-    : noOp();
-// Only the SQLite modes keep the body; the no-op reads it and drops it.
-const keepsBody = Boolean(process.env.BENCH_LEAN_EDGE || process.env.BENCH_RAW_SQLITE);
+    : noOp;
+// The no-op reads the body and drops it; the others keep it.
+const keepsBody = handle !== noOp;
 const EMPTY = Buffer.alloc(0);
 
 const server = createServer((request, response) => {

@@ -6,9 +6,9 @@
  *
  * Processes besides this one: the baseline (a no-op `node:http` server answering 202), three more
  * servers for reference (the same storing one SQLite row per request; a lean durable edge, the
- * least a correct one does, see raw-server.ts; the hub's HTTP skeleton with a no-op route), the hub (`calmhub serve`, SQLite in a temporary directory, its job worker
- * running, as users run it), and the load generator (autocannon), so no server shares an event
- * loop with the load. The hub is then loaded again at a fixed rate (BENCH_FIXED_RATE_SHARE of the
+ * least a correct one does, see raw-server.ts; the hub's HTTP skeleton with a no-op route), the
+ * hub (`calmhub serve`, SQLite in a temporary directory, its job worker running, as users run
+ * it), and the load generator (autocannon), so no server shares an event loop with the load. The hub is then loaded again at a fixed rate (BENCH_FIXED_RATE_SHARE of the
  * raw throughput, default 0.5) for its p99 below saturation. The
  * sandbox (demo seed) runs in this process; the hub's integration is linked to its Finance
  * project, so processing reads each feature from its Cloud ALM API. Every request is a distinct
@@ -135,25 +135,17 @@ try {
   ).value.map((f) => f.uuid);
   if (features.length === 0) throw new Error('The demo Finance project has no features');
 
-  // The baseline servers, each its own process.
-  const raw = spawnLines([...tsxArgs, here('./raw-server.ts')], {}, /"url":"(http:\/\/[^"]+)"/, 60);
-  const rawUrl = (await raw.match)[1] as string;
-  const rawSqlite = spawnLines(
-    [...tsxArgs, here('./raw-server.ts')],
-    { BENCH_RAW_SQLITE: join(dataDir, 'raw-baseline.sqlite') },
-    /"url":"(http:\/\/[^"]+)"/,
-    60,
-  );
-  const rawSqliteUrl = (await rawSqlite.match)[1] as string;
-  const leanEdge = spawnLines(
-    [...tsxArgs, here('./raw-server.ts')],
-    { BENCH_LEAN_EDGE: join(dataDir, 'lean-edge.sqlite') },
-    /"url":"(http:\/\/[^"]+)"/,
-    60,
-  );
-  const leanEdgeUrl = (await leanEdge.match)[1] as string;
-  const fastify = spawnLines([...tsxArgs, here('./fastify-server.ts')], {}, /"url":"(http:\/\/[^"]+)"/, 60);
-  const fastifyUrl = (await fastify.match)[1] as string;
+  // The baseline servers, each its own process; each prints its URL.
+  const baseline = async (file: string, env: Record<string, string> = {}) =>
+    (await spawnLines([...tsxArgs, here(file)], env, /"url":"(http:\/\/[^"]+)"/, 60).match)[1] as string;
+  const rawUrl = await baseline('./raw-server.ts');
+  const rawSqliteUrl = await baseline('./raw-server.ts', {
+    BENCH_RAW_SQLITE: join(dataDir, 'raw-baseline.sqlite'),
+  });
+  const leanEdgeUrl = await baseline('./raw-server.ts', {
+    BENCH_LEAN_EDGE: join(dataDir, 'lean-edge.sqlite'),
+  });
+  const fastifyUrl = await baseline('./fastify-server.ts');
 
   // The hub, its own process: the built CLI as users run it, the sources through tsx otherwise.
   const built = here('../../packages/cli/dist/main.js');
