@@ -25,10 +25,11 @@
  * Each server's figure per turn is printed too: a turn far off the others shows a disturbed run.
  */
 
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { journalFileOf, landedDeliveries } from '@calmhub/hub';
 import { DEMO_PROJECT_ID, startSandbox } from '@calmhub/sandbox';
 import Database from 'better-sqlite3';
 import { children, json, percentile, spawnLines, tsxArgs } from '../shared/process.js';
@@ -50,6 +51,8 @@ const FIXED_RATE_SHARE = Number(process.env.BENCH_FIXED_RATE_SHARE ?? 0.5);
  * a slow spell of a shared machine then falls on every server alike instead of on one of them.
  */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+/** Diagnosis: only these servers are loaded (comma-separated labels, e.g. `raw,lean-edge,hub`); the others' figures print as NaN. */
+const ONLY = process.env.BENCH_SERVERS?.split(',');
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 const sandbox = await startSandbox({ port: 0, memory: true, seed: 'demo', logLevel: 'silent' });
@@ -137,7 +140,14 @@ try {
 
   // The baseline servers, each its own process; each prints its URL.
   const baseline = async (file: string, env: Record<string, string> = {}) =>
-    (await spawnLines([...tsxArgs, here(file)], env, /"url":"(http:\/\/[^"]+)"/, 60).match)[1] as string;
+    (
+      await spawnLines(
+        [...(process.env.BENCH_BASELINE_NODE_ARGS ?? '').split(' ').filter(Boolean), ...tsxArgs, here(file)],
+        env,
+        /"url":"(http:\/\/[^"]+)"/,
+        60,
+      ).match
+    )[1] as string;
   const rawUrl = await baseline('./raw-server.ts');
   const rawSqliteUrl = await baseline('./raw-server.ts', {
     BENCH_RAW_SQLITE: join(dataDir, 'raw-baseline.sqlite'),
@@ -150,8 +160,13 @@ try {
   // The hub, its own process: the built CLI as users run it, the sources through tsx otherwise.
   const built = here('../../packages/cli/dist/main.js');
   const hubArgs = existsSync(built) ? [built] : [...tsxArgs, here('../../packages/cli/src/main.ts')];
-  // BENCH_HUB_NODE_ARGS: extra node flags for the hub, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-  const hubNodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // The node flags the `calmhub` command runs with (its shebang line), as users run it; then
+  // BENCH_HUB_NODE_ARGS: extra ones, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const shebang = readFileSync(here('../../packages/cli/bin/calmhub.js'), 'utf8').split('\n')[0] ?? '';
+  const hubNodeArgs = [
+    ...(/^#!\/usr\/bin\/env -S node (.*)$/.exec(shebang)?.[1] ?? '').split(' '),
+    ...(process.env.BENCH_HUB_NODE_ARGS ?? '').split(' '),
+  ].filter(Boolean);
   const hubSpawn = spawnLines(
     [...hubNodeArgs, ...hubArgs, 'serve', '--port', '0', '--data-dir', dataDir],
     {
@@ -200,16 +215,23 @@ try {
     ['hub', webhook.url],
   ] as const;
   // The hub's SQLite file, read-only: what is still waiting for processing (landed or received).
-  const db = new Database(join(dataDir, 'calmhub.sqlite'), { readonly: true, fileMustExist: true });
+  const hubFile = join(dataDir, 'calmhub.sqlite');
+  const db = new Database(hubFile, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   const pending = db.prepare<[string], { n: number }>(
     "SELECT count(*) AS n FROM hub_webhook_inbox WHERE integration_id = ? AND self_test = 0 AND state = 'received'",
   );
-  // On SQLite the edge lands deliveries in their own table first; processing moves them into the inbox.
-  const landed = db.prepare<[string], { n: number }>(
-    'SELECT count(*) AS n FROM hub_webhook_landing WHERE integration_id = ?',
+  // On SQLite the edge lands deliveries in its journal first (a file next to the database);
+  // processing moves them into the inbox, and this row says up to where.
+  const moved = db.prepare<[], { position: number }>(
+    'SELECT position FROM hub_webhook_landing_moved WHERE id = 1',
   );
-  const waiting = (id: string) => (pending.get(id)?.n ?? 0) + (landed.get(id)?.n ?? 0);
+  const movedUpTo = () => moved.get()?.position ?? 0;
+  const journalLeft = () =>
+    (statSync(journalFileOf(hubFile), { throwIfNoEntry: false })?.size ?? 0) > movedUpTo();
+  const landed = (id: string) => landedDeliveries(hubFile, movedUpTo()).filter((d) => d.integrationId === id);
+  // Cheap enough to poll: a delivery still in the journal counts as one until the journal is empty.
+  const waiting = (id: string) => (pending.get(id)?.n ?? 0) + (journalLeft() ? 1 : 0);
   /** Until the hub has processed what it acknowledged (or the timeout): its catching up must not load the next server's turn. */
   const drained = async (since: number) => {
     let left = waiting(integration.id);
@@ -224,6 +246,7 @@ try {
   for (let index = 0; index < ROUNDS; index++) {
     const turn = { durationSeconds: DURATION_S / ROUNDS, warmupSeconds: index === 0 ? WARMUP_S : 1, index };
     for (const [label, url] of servers) {
+      if (ONLY && !ONLY.includes(label)) continue;
       runs.set(label, [...(runs.get(label) ?? []), await load(url, label, features, turn)]);
       if (label === 'hub' && (index < ROUNDS - 1 || FIXED_RATE_SHARE > 0)) await drained(performance.now());
     }
@@ -247,18 +270,19 @@ try {
   const loadEnded = performance.now();
 
   // Processing after the last load: until nothing is left waiting.
-  const leftAtLoadEnd = waiting(integration.id);
+  const leftAtLoadEnd = (pending.get(integration.id)?.n ?? 0) + landed(integration.id).length;
   const left = await drained(loadEnded);
   const drainSeconds = (performance.now() - loadEnded) / 1000;
-  const rows = db
-    .prepare<
-      [string, string],
-      { id: string; state: string; received_at: number; processed_at: number | null }
-    >(
-      'SELECT id, state, received_at, processed_at FROM hub_webhook_inbox WHERE integration_id = ? AND self_test = 0 ' +
-        "UNION ALL SELECT id, 'landed', received_at, NULL FROM hub_webhook_landing WHERE integration_id = ? AND self_test = 0",
-    )
-    .all(integration.id, integration.id);
+  const rows = [
+    ...db
+      .prepare<[string], { id: string; state: string; received_at: number; processed_at: number | null }>(
+        'SELECT id, state, received_at, processed_at FROM hub_webhook_inbox WHERE integration_id = ? AND self_test = 0',
+      )
+      .all(integration.id),
+    ...landed(integration.id)
+      .filter((d) => d.selfTest === 0)
+      .map((d) => ({ id: d.id, state: 'landed', received_at: d.receivedAt, processed_at: null })),
+  ];
   db.close();
   const states: Record<string, number> = {};
   for (const row of rows) states[row.state] = (states[row.state] ?? 0) + 1;

@@ -16,7 +16,7 @@ export {
   errorBody,
   installErrorHandler,
 } from './http/error-handler.js';
-export type { RawRequest, RawRoute } from './http/raw-routes.js';
+export type { RawReply, RawRequest, RawRoute } from './http/raw-routes.js';
 export { type Backoff, exponentialBackoff } from './jobs/backoff.js';
 export { createJobQueue } from './jobs/create-job-queue.js';
 export { jobsMigrations } from './jobs/migrations.js';
@@ -54,6 +54,7 @@ export {
   constantTimeEqual,
   createSecretBox,
   MASTER_KEY_BYTES,
+  matchesSecretBytes,
   matchesSecretDigest,
   parseMasterKey,
   readOrCreateKeyFile,

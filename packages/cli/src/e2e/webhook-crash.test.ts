@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Hub, hubSqliteFile } from '@calmhub/hub';
+import { type Hub, hubSqliteFile, landedDeliveries } from '@calmhub/hub';
 import { createStore, loadConfig, type Store } from '@calmhub/platform';
 import { testDatabaseUrl } from '@calmhub/platform/testing';
 import { type Sandbox, startSandbox } from '@calmhub/sandbox';
@@ -216,16 +216,23 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
         .where('state', '=', 'running')
         .groupBy('name')
         .execute();
-      // On SQLite the edge lands deliveries first (inbox/landing.ts); processing moves them in.
-      const landed = Number(
-        (
-          await db
-            .selectFrom('hub_webhook_landing')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('integration_id', '=', integrationId)
-            .executeTakeFirst()
-        )?.n ?? 0,
-      );
+      // On SQLite the edge lands deliveries in its journal first (inbox/landing.ts); processing
+      // moves them into the inbox, and hub_webhook_landing_moved says up to where.
+      const landed =
+        engine === 'sqlite'
+          ? landedDeliveries(
+              hubSqliteFile(loadConfig({ env: { CALMHUB_DATA_DIR: dataDir } })),
+              Number(
+                (
+                  await db
+                    .selectFrom('hub_webhook_landing_moved')
+                    .select('position')
+                    .where('id', '=', 1)
+                    .executeTakeFirst()
+                )?.position ?? 0,
+              ),
+            ).filter((d) => d.integrationId === integrationId).length
+          : 0;
       const pendingAtKill = Number(leftBehind.find((r) => r.state === 'received')?.n ?? 0) + landed;
       console.info(
         `[${engine}] burst of ${EVENTS} acknowledged in ${killedAt - burstStarted} ms; at the kill: inbox`,

@@ -20,6 +20,7 @@ import type { Kysely } from 'kysely';
 import { bootstrapFirstAdmin } from '../access/tenants.js';
 import { type Connectors, createHttpConnectors } from '../connectors/connectors.js';
 import { installAuth } from '../http/auth.js';
+import { closeLanding } from '../inbox/landing.js';
 import { hubMigrationSets } from '../store/migrations.js';
 import type { HubTables } from '../store/tables.js';
 import { HUB_VERSION } from '../version.js';
@@ -166,6 +167,7 @@ export async function buildHub(options: BuildHubOptions): Promise<Hub> {
       await closeWithin(app, config.shutdownTimeoutMs);
       await worker.stop(config.shutdownTimeoutMs);
       await queue.close();
+      await closeLanding(deps.db);
       await store.close();
     },
   };

@@ -4,15 +4,15 @@ import {
   constantTimeEqual,
   type Dialect,
   fixedSql,
-  matchesSecretDigest,
+  matchesSecretBytes,
   type SecretBox,
-  secretDigest,
   sqlPlaceholders,
   writeJson,
 } from '@calmhub/platform';
 import type { CompiledQuery, Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { HubTables, WebhookInboxTable } from '../store/tables.js';
+import type { LandedDelivery } from './landing-journal.js';
 import { dedupeKey, type Envelope, parseEnvelope } from './parse-envelope.js';
 
 /**
@@ -42,9 +42,18 @@ export type IngestResult =
 
 export const UNKNOWN = { outcome: 'unknown_endpoint' } as const;
 
-/** Headers kept with a delivery: what helps to understand it, never credentials. */
-const KEPT_HEADERS =
-  /^(content-type|user-agent|webhook-id|webhook-timestamp|x-request-id|x-correlation-id|x-sap-.*|ce-.*)$/i;
+/** Headers kept with a delivery: what helps to understand it, never credentials (Node gives names in lower case). */
+const KEPT_HEADERS = new Set([
+  'content-type',
+  'user-agent',
+  'webhook-id',
+  'webhook-timestamp',
+  'x-request-id',
+  'x-correlation-id',
+]);
+const KEPT_HEADER_PREFIXES = ['x-sap-', 'ce-'];
+const isKept = (name: string) =>
+  KEPT_HEADERS.has(name) || KEPT_HEADER_PREFIXES.some((p) => name.startsWith(p));
 /** Stateless between calls (no `stream` option), so one serves every delivery. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -81,7 +90,7 @@ export const INTEGRATION_SQL = `${INTEGRATION_COLUMNS}where i.id = ?`;
 function keptHeaders(headers: IncomingHttpHeaders): string {
   const kept: Record<string, string> = {};
   for (const name in headers) {
-    if (!KEPT_HEADERS.test(name)) continue;
+    if (!isKept(name)) continue;
     const value = headers[name];
     const first = Array.isArray(value) ? value[0] : value;
     if (first !== undefined) kept[name] = first;
@@ -94,10 +103,10 @@ function basicMatches(authorization: string | undefined, user: string, password:
   return constantTimeEqual(presented, Buffer.from(`${user}:${password}`).toString('base64'));
 }
 
-/** An opened key or Basic password, and its digest for constant-time comparisons. */
+/** An opened key or Basic password, and its bytes for constant-time comparisons. */
 interface Opened {
   value: string;
-  digest: Buffer;
+  bytes: Buffer;
 }
 
 /**
@@ -107,7 +116,7 @@ interface Opened {
 const opened = new WeakMap<SecretBox, Map<string, Opened | undefined>>();
 const OPENED_MAX = 1000;
 /** What a presented key is compared with when there is no key to compare it with. */
-const NO_KEY = secretDigest('\u0000');
+const NO_KEY = Buffer.alloc(43);
 
 function openSealed(secrets: SecretBox, sealed: string): Opened | undefined {
   let cache = opened.get(secrets);
@@ -117,7 +126,7 @@ function openSealed(secrets: SecretBox, sealed: string): Opened | undefined {
   }
   if (cache.has(sealed)) return cache.get(sealed);
   const value = secrets.open(sealed);
-  const entry = value === undefined ? undefined : { value, digest: secretDigest(value) };
+  const entry = value === undefined ? undefined : { value, bytes: Buffer.from(value, 'utf8') };
   if (cache.size >= OPENED_MAX) cache.clear();
   cache.set(sealed, entry);
   return entry;
@@ -176,7 +185,7 @@ export function check(
     integration.project_id === delivery.projectId.toLowerCase();
   // Compared even when nothing was found, so timing says nothing about which part was wrong.
   const key = matches ? openSealed(secrets, integration.webhook_secret_sealed) : undefined;
-  const keyMatches = matchesSecretDigest(delivery.secretKey ?? '', key?.digest ?? NO_KEY);
+  const keyMatches = matchesSecretBytes(delivery.secretKey ?? '', key?.bytes ?? NO_KEY);
   if (!matches || key === undefined || !keyMatches) return { result: UNKNOWN };
   if (integration.basic_user) {
     const password = integration.basic_password_sealed
@@ -250,7 +259,6 @@ export type AboutColumns = Pick<
   WebhookInboxTable,
   'resource_type' | 'event_type' | 'resource_id' | 'item_kind'
 >;
-const ABOUT_COLUMNS = ['resource_type', 'event_type', 'resource_id', 'item_kind'] as const;
 
 function aboutColumns(envelope: Envelope): AboutColumns {
   return {
@@ -291,8 +299,8 @@ const ABOUT_SEPARATOR = '\u001f';
  * reads them back without parsing the body again.
  */
 function aboutOf(envelope: Envelope): string {
-  const columns = aboutColumns(envelope);
-  return ABOUT_COLUMNS.map((column) => columns[column] ?? '').join(ABOUT_SEPARATOR);
+  const kind = envelope.kind === 'unknown' ? '' : envelope.kind;
+  return `${envelope.resourceType ?? ''}${ABOUT_SEPARATOR}${envelope.eventType ?? ''}${ABOUT_SEPARATOR}${envelope.resourceId?.toLowerCase() ?? ''}${ABOUT_SEPARATOR}${kind}`;
 }
 
 /** The about columns back from a landing row's `about` (aboutOf). */
@@ -306,38 +314,22 @@ export function aboutColumnsOf(about: string): AboutColumns {
   };
 }
 
-/** The columns of a landing row, in the order pushLandingValues gives (see WebhookLandingTable). */
-export const LANDING_COLUMNS = [
-  'seq',
-  'id',
-  'integration_id',
-  'dedupe_key',
-  'received_at',
-  'headers',
-  'body',
-  'self_test',
-  'state',
-  'reason',
-  'about',
-] as const;
-
-/** Appends the landing row of a checked delivery to `values`, in LANDING_COLUMNS order. */
-export function pushLandingValues(values: unknown[], seq: number, stored: Stored, now: number): void {
-  const { delivery, integration, id, text, dedupe, envelope } = stored;
+/** What the landing journal keeps of a checked delivery besides its body (see landing-journal.ts). */
+export function landedDelivery(stored: Stored, now: number): Omit<LandedDelivery, 'body'> {
+  const { delivery, integration, id, dedupe, envelope } = stored;
   const decision = decided(stored);
-  values.push(
-    seq,
+  return {
     id,
-    integration.id,
-    dedupe,
-    now,
-    keptHeaders(delivery.headers),
-    text,
-    delivery.selfTest ? 1 : 0,
-    decision?.state ?? null,
-    decision?.reason ?? null,
-    aboutOf(envelope),
-  );
+    integrationId: integration.id,
+    dedupeKey: dedupe,
+    receivedAt: now,
+    headers: keptHeaders(delivery.headers),
+    selfTest: delivery.selfTest ? 1 : 0,
+    state: decision?.state ?? null,
+    reason: decision?.reason ?? null,
+    about: aboutOf(envelope),
+    duplicates: 0,
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '@calmhub/platform';
 
 /**
  * Above this many deliveries a second (the current and the previous one), the webhook edge is
@@ -29,17 +30,30 @@ class DeliveryRate {
   private second = 0;
   private thisSecond = 0;
   private lastSecond = 0;
+  /** When the current heavy burst began (performance.now()); undefined when there is none. */
+  private heavySince: number | undefined;
 
   /** Counts `count` deliveries received now; returns the rate including them. */
   add(count: number): number {
     this.roll();
     this.thisSecond += count;
-    return this.thisSecond + this.lastSecond;
+    const rate = this.thisSecond + this.lastSecond;
+    if (rate > HEAVY_BURST_PER_SECOND) this.heavySince ??= performance.now();
+    return rate;
   }
 
   current(): number {
     this.roll();
-    return this.thisSecond + this.lastSecond;
+    const rate = this.thisSecond + this.lastSecond;
+    if (rate <= HEAVY_BURST_PER_SECOND) this.heavySince = undefined;
+    return rate;
+  }
+
+  /** How long the current heavy burst has lasted (ms); 0 when there is none. */
+  heavyFor(): number {
+    return this.current() > HEAVY_BURST_PER_SECOND && this.heavySince !== undefined
+      ? performance.now() - this.heavySince
+      : 0;
   }
 
   private roll(): void {
@@ -51,11 +65,19 @@ class DeliveryRate {
   }
 }
 
+/** How often processing held back by a heavy burst looks whether it is over. */
+const BURST_LOOK_MS = 100;
+
+/** What the gate's callers are configured with. */
+type GateConfig = Pick<Config, 'webhookBurstProcessingShare' | 'webhookBurstProcessingDelayMs'>;
+
 /**
- * Processing turns, one at a time while the edge is under a heavy burst: after each turn the
- * next waits so that processing stays within its share of the time (config
- * `webhookBurstProcessingShare`). The edge's answer is what Cloud ALM waits for (and times out
- * on); processing is what the inbox is for, and catches up once the burst is over.
+ * Processing turns, one at a time while the edge is under a heavy burst: processing first waits
+ * for the burst to end (at most `webhookBurstProcessingDelayMs`), then after each turn the next
+ * waits so that processing stays within its share of the time (`webhookBurstProcessingShare`).
+ * The edge's answer is what Cloud ALM waits for (and times out on); processing is what the inbox
+ * is for, and catches up once the burst is over. Its work under a burst also cost the edge
+ * beyond its share: garbage collection of what it kept across its reads of Cloud ALM.
  */
 class ProcessingGate {
   private tail: Promise<unknown> = Promise.resolve();
@@ -67,9 +89,12 @@ class ProcessingGate {
     return this.rate.current() > HEAVY_BURST_PER_SECOND;
   }
 
-  run<T>(work: () => Promise<T>, share: number): Promise<T> {
+  run<T>(work: () => Promise<T>, config: GateConfig): Promise<T> {
+    const share = config.webhookBurstProcessingShare;
     if (!this.underBurst() && this.nextAt <= performance.now()) return this.timed(work, share);
     const turn = this.tail.then(async () => {
+      while (this.rate.heavyFor() > 0 && this.rate.heavyFor() < config.webhookBurstProcessingDelayMs)
+        await sleep(BURST_LOOK_MS);
       const wait = this.nextAt - performance.now();
       await (wait > 0 ? sleep(wait) : nextTurn());
       return this.timed(work, share);

@@ -17,9 +17,12 @@ import {
   statusActionsOf,
 } from './status-actions.js';
 
-type Deps = Pick<HubDeps, 'db' | 'clock' | 'queue' | 'secrets' | 'connectors' | 'publicBaseUrl' | 'config'>;
+type Deps = Pick<
+  HubDeps,
+  'db' | 'clock' | 'queue' | 'secrets' | 'connectors' | 'publicBaseUrl' | 'config' | 'store'
+>;
 /** What reading the inbox takes: the store, and what moving landed deliveries into it takes. */
-type ReadDeps = Pick<Deps, 'db' | 'clock' | 'queue' | 'config'>;
+type ReadDeps = Pick<Deps, 'db' | 'clock' | 'queue' | 'config' | 'store'>;
 
 export interface DeliveryView {
   id: string;

@@ -22,10 +22,10 @@ import { SqliteEdge } from './sqlite-edge.js';
 
 export type { Delivery, IngestResult } from './check-delivery.js';
 
-type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'queue' | 'store'>;
+type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'queue' | 'store' | 'config' | 'logger'>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Most deliveries stored in one transaction; more wait for the next one. */
+/** Most deliveries stored together; more wait for the next batch. */
 const MAX_BATCH = 256;
 /** Rows per INSERT statement (17 columns each: far below both engines' bound-parameter limits). */
 const INSERT_CHUNK = 100;
@@ -33,26 +33,24 @@ const INSERT_CHUNK = 100;
 /**
  * The webhook edge: checks the path's ids and key (and Basic when the integration asks for it),
  * then stores the raw delivery durably with what processes it (PostgreSQL: the inbox row and its
- * job; SQLite: a landing row, see sqlite-edge.ts) in one transaction. Every mismatch is
- * the same `unknown_endpoint`, so the answer tells nothing about which part was wrong.
+ * job, in one transaction; SQLite: a record of the landing journal, see sqlite-edge.ts). Every
+ * mismatch is the same `unknown_endpoint`, so the answer tells nothing about which part was wrong.
  *
  * Group commit: the deliveries that arrive while the store is busy (or within the same event-loop
- * turn) are checked and stored together, in one transaction, and each caller gets its answer once
- * that transaction has committed: an `accepted` means the row is in the store. The integration
- * row is read inside that transaction, so a disabled integration, a new key or a changed Basic
- * credential holds for every delivery stored after it committed (no cache of the row).
+ * turn) are checked and stored together, and `done` is called for each once they are stored: an
+ * `accepted` means the delivery is in the store. No promise per delivery: under a burst every
+ * one of them takes this path. The integration row is read with each batch, so a disabled
+ * integration, a new key or a changed Basic credential holds for every delivery stored after it
+ * committed (no cache of the row).
  */
-export function ingestDelivery(deps: Deps, delivery: Delivery): Promise<IngestResult> {
-  if (!UUID.test(delivery.integrationId) || !UUID.test(delivery.tenantId) || !UUID.test(delivery.projectId))
-    return Promise.resolve(UNKNOWN);
-  return batcherFor(deps).submit(delivery);
+export function ingestDelivery(deps: Deps, delivery: Delivery, done: Answered): void {
+  if (UUID.test(delivery.integrationId) && UUID.test(delivery.tenantId) && UUID.test(delivery.projectId))
+    batcherFor(deps).submit(delivery, done);
+  else done(UNKNOWN);
 }
 
-interface Waiting {
-  delivery: Delivery;
-  resolve: (result: IngestResult) => void;
-  reject: (error: unknown) => void;
-}
+/** Told a delivery's result once it is stored (or why not), or the error that kept it from being stored. */
+export type Answered = (result: IngestResult | Error) => void;
 
 const batchers = new WeakMap<object, IngestBatcher>();
 
@@ -67,68 +65,66 @@ function batcherFor(deps: Deps): IngestBatcher {
 }
 
 class IngestBatcher {
-  private waiting: Waiting[] = [];
+  private deliveries: Delivery[] = [];
+  private answers: Answered[] = [];
   private scheduled = false;
   private writing = false;
   constructor(private readonly deps: Deps) {}
 
-  submit(delivery: Delivery): Promise<IngestResult> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ delivery, resolve, reject });
-      this.schedule();
-    });
+  submit(delivery: Delivery, done: Answered): void {
+    this.deliveries.push(delivery);
+    this.answers.push(done);
+    this.schedule();
   }
 
   /**
-   * One transaction at a time: deliveries arriving while one is written go into the next. On
-   * SQLite the writes take no event-loop turn, so a batch is what arrived in one turn; on
-   * PostgreSQL it is what arrived during the previous batch's round trips.
+   * One batch at a time: deliveries arriving while one is written go into the next. On SQLite
+   * the writes take no event-loop turn, so a batch is what arrived in one turn; on PostgreSQL it
+   * is what arrived during the previous batch's round trips.
    */
   private schedule(): void {
     if (this.scheduled || this.writing) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.flush();
+      this.flush();
     });
   }
 
-  private async flush(): Promise<void> {
-    const batch = this.waiting.splice(0, MAX_BATCH);
-    if (batch.length === 0) return;
+  private flush(): void {
+    const deliveries = this.deliveries.splice(0, MAX_BATCH);
+    if (deliveries.length === 0) return;
+    const answers = this.answers.splice(0, MAX_BATCH);
     this.writing = true;
-    try {
-      await this.write(batch);
-    } finally {
-      this.writing = false;
-      if (this.waiting.length > 0) this.schedule();
-    }
+    edgePressure(this.deps.db).rate.add(deliveries.length);
+    ingestTogether(this.deps, deliveries)
+      .then(
+        (results) => {
+          for (let i = 0; i < answers.length; i++) (answers[i] as Answered)(results[i] as IngestResult);
+        },
+        (error: unknown) => this.retryEach(deliveries, answers, error),
+      )
+      .finally(() => {
+        this.writing = false;
+        if (this.deliveries.length > 0) this.schedule();
+      });
   }
 
-  private async write(batch: Waiting[]): Promise<void> {
-    let results: IngestResult[];
-    try {
-      edgePressure(this.deps.db).rate.add(batch.length);
-      results = await ingestTogether(
-        this.deps,
-        batch.map((w) => w.delivery),
-      );
-    } catch (error) {
-      if (batch.length === 1) {
-        (batch[0] as Waiting).reject(error);
-        return;
-      }
-      // A delivery that cannot be stored must not fail the others: each again on its own.
-      for (const waiting of batch) {
-        try {
-          waiting.resolve((await ingestTogether(this.deps, [waiting.delivery]))[0] as IngestResult);
-        } catch (single) {
-          waiting.reject(single);
-        }
-      }
+  /** A delivery that cannot be stored must not fail the others: each again on its own. */
+  private async retryEach(deliveries: Delivery[], answers: Answered[], error: unknown): Promise<void> {
+    const failed = (cause: unknown) => (cause instanceof Error ? cause : new Error(String(cause)));
+    if (deliveries.length === 1) {
+      (answers[0] as Answered)(failed(error));
       return;
     }
-    for (const [index, waiting] of batch.entries()) waiting.resolve(results[index] as IngestResult);
+    for (let i = 0; i < deliveries.length; i++) {
+      const done = answers[i] as Answered;
+      try {
+        done((await ingestTogether(this.deps, [deliveries[i] as Delivery]))[0] as IngestResult);
+      } catch (single) {
+        done(failed(single));
+      }
+    }
   }
 }
 

@@ -1,128 +1,178 @@
-import { type JobSpec, multiRowInsertSql } from '@calmhub/platform';
-import { CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
+import { type JobSpec, multiRowInsertSql, type SqliteAccess, type SqliteStatement } from '@calmhub/platform';
+import { sql } from 'kysely';
 import type { HubDeps } from '../app/deps.js';
-import type { HubTables, WebhookInboxTable, WebhookLandingTable } from '../store/tables.js';
+import type { WebhookInboxTable } from '../store/tables.js';
 import { aboutColumnsOf, INBOX_COLUMNS, pushInboxValues } from './check-delivery.js';
-import { DedupeFilter } from './dedupe-filter.js';
+import { DedupeIndex, fingerprint, IN_INBOX } from './dedupe-index.js';
 import { edgePressure, HEAVY_BURST_PER_SECOND, processingDelayMs } from './edge-pressure.js';
 import { processDeliveryJob } from './jobs.js';
+import { FrameWriter, type JournalRecord, type LandedDelivery, LandingJournal } from './landing-journal.js';
 
 /**
- * The landing (SQLite only): the webhook edge stores each delivery as one row of
- * `hub_webhook_landing`, a table with no index besides its arrival number, and answers once that
- * has committed. The inbox's indexes (dedupe key, id, waiting deliveries), the processing jobs
- * and the audit are written when processing moves the rows into the inbox, in processing's share
- * of time. Under a burst this is what keeps the edge fast: a batch of deliveries appends to a
- * page or two instead of dirtying a page of each index (every page a WAL frame at commit).
+ * The landing (SQLite only): the webhook edge appends each batch of deliveries to the landing
+ * journal (landing-journal.ts), a file next to the database, and answers once it is written.
+ * The inbox's rows and indexes (dedupe key, id, waiting deliveries), the processing jobs and the
+ * audit are written when processing moves the records into the inbox, in processing's share of
+ * time. Under a burst this is what keeps the edge fast: a batch costs one write of the bytes
+ * received, where a SQLite transaction took locks and wrote pages of a table.
  *
- * Nothing is lost or doubled by the extra step: the rows commit in the edge's transaction with
- * the job that moves them (or while such a job waits to start, which then takes them too), the
- * move is one transaction (inbox rows, their jobs, the landing rows deleted), and whatever reads
- * the inbox moves what has landed first (settleLanding), so a delivery is in the inbox views as
- * soon as it has been acknowledged.
+ * Nothing is lost or doubled by the extra step: a move is one SQLite transaction (inbox rows,
+ * their jobs, and the journal offset moved up to, hub_webhook_landing_moved), a move job is
+ * enqueued after each append (and at start when the journal holds records not moved), and
+ * whatever reads the inbox moves what has landed first (settleLanding), so a delivery is in the
+ * inbox views as soon as it has been acknowledged. Once everything is moved the journal is
+ * emptied.
  *
- * Duplicates are still answered at once: the edge knows the dedupe keys of the landed rows (kept
- * here, rebuilt from the table at start), and looks a key up in the inbox's dedupe index only when
- * the dedupe filter (every key landed or in the inbox) says it may be there: a new delivery, nearly
- * every one, costs no read.
+ * Duplicates are still answered at once: the dedupe index (dedupe-index.ts) holds every key
+ * landed or in the inbox, with where it is; a key it may hold is compared with the landed record
+ * or looked up in the inbox's dedupe index, so a new delivery, nearly every one, costs no read.
  * PostgreSQL (several hub processes may share one database, so no process can know the landed
  * keys) stores straight into the inbox.
  */
 
-type Deps = Pick<HubDeps, 'db' | 'clock' | 'queue' | 'config'>;
+type Deps = Pick<HubDeps, 'db' | 'clock' | 'queue' | 'config' | 'store'>;
 
 export const MOVE_LANDED = 'hub.inbox.land';
 
 /**
- * Rows moved per transaction. Under a heavy burst a few milliseconds, so a move never holds the
- * edge's answers long (at 50, p99 at saturation doubled); otherwise more, to catch up sooner.
+ * Records moved per transaction (whole frames, so a little more). Under a heavy burst a few
+ * milliseconds, so a move never holds the edge's answers long; otherwise more, to catch up sooner.
  */
 const MOVE_CHUNK = 100;
 const HEAVY_BURST_MOVE_CHUNK = 25;
 /** Under a heavy burst the move waits this long, so each one takes a larger batch. */
 const HEAVY_BURST_MOVE_DELAY_MS = 200;
 
-export interface Landed {
-  id: string;
-  seq: number;
-}
-
-/** The landed rows' dedupe keys (integration, key) → row, in arrival order. */
+/** What the edge and the move know of the landing of one store. */
 export interface LandingState {
-  keys: Map<string, Landed>;
-  nextSeq: number;
-  /** A move job was enqueued and has not started: rows landing now will be moved by it. */
+  sqlite: SqliteAccess;
+  journal: LandingJournal;
+  /** Every dedupe key landed or in the inbox (complete once the inbox has been read). */
+  index: DedupeIndex;
+  /** The journal offset up to which records have been moved into the inbox. */
+  moved: number;
+  /**
+   * A landed record's place in the index is `base` + its journal offset; `base` grows by the
+   * journal's size each time it is emptied, so an older record's place never names a newer one.
+   */
+  base: number;
+  /** A move job was enqueued and has not started: records landing now will be moved by it. */
   moveQueued: boolean;
-  /** Every dedupe key landed, or in the inbox (complete once the inbox has been read). */
-  filter: DedupeFilter;
+  /** The move running, if any (see moveOnce). */
+  moving: Promise<unknown>;
 }
 
 const states = new WeakMap<object, Promise<LandingState>>();
 /** The same states once read: the edge takes them without waiting for a promise per batch. */
 const loaded = new WeakMap<object, LandingState>();
 
-/** What the edge knows of the landing of this store: read from the table the first time. */
-export function landingFor(db: Kysely<HubTables>): LandingState | Promise<LandingState> {
-  const ready = loaded.get(db);
+/** What the edge knows of the landing of this store: opened and read the first time. */
+export function landingFor(deps: Deps): LandingState | Promise<LandingState> {
+  const ready = loaded.get(deps.db);
   if (ready) return ready;
-  let state = states.get(db);
+  let state = states.get(deps.db);
   if (!state) {
-    state = (async () => {
-      const rows = await db
-        .selectFrom('hub_webhook_landing')
-        .select(['seq', 'id', 'integration_id', 'dedupe_key'])
-        .orderBy('seq')
-        .execute();
-      const keys = new Map<string, Landed>();
-      const filter = new DedupeFilter();
-      for (const row of rows) {
-        const key = keyOf(row.integration_id, row.dedupe_key);
-        keys.set(key, { id: row.id, seq: row.seq });
-        filter.add(key);
-      }
-      const read = { keys, nextSeq: (rows.at(-1)?.seq ?? 0) + 1, moveQueued: false, filter };
-      loaded.set(db, read);
-      void fillFilter(db, filter);
+    state = openLanding(deps).then((read) => {
+      loaded.set(deps.db, read);
       return read;
-    })();
-    states.set(db, state);
-    state.catch(() => states.delete(db));
+    });
+    states.set(deps.db, state);
+    state.catch(() => states.delete(deps.db));
   }
   return state;
 }
 
-/** Rows read per turn while the dedupe filter is filled from the inbox. */
+export const keyOf = (integrationId: string, dedupeKey: string) => `${integrationId}\n${dedupeKey}`;
+
+async function openLanding(deps: Deps): Promise<LandingState> {
+  const sqlite = deps.store.sqlite;
+  if (!sqlite) throw new Error('The landing is for SQLite stores');
+  const journal = LandingJournal.open(sqlite.file, deps.config.sqliteSynchronous);
+  const row = await deps.db
+    .selectFrom('hub_webhook_landing_moved')
+    .select('position')
+    .where('id', '=', 1)
+    .executeTakeFirst();
+  // Past the end: the journal was emptied and the process stopped before the offset was reset.
+  const moved = row && Number(row.position) <= journal.size ? Number(row.position) : 0;
+  await carryLandingRows(deps, journal);
+  const state: LandingState = {
+    sqlite,
+    journal,
+    index: new DedupeIndex(),
+    moved,
+    base: 0,
+    moveQueued: false,
+    moving: Promise.resolve(),
+  };
+  const { records } = journal.read(moved, Number.POSITIVE_INFINITY, true);
+  for (const record of records)
+    if (record.kind === 'delivery')
+      state.index.add(fingerprint(keyOf(record.integrationId, record.dedupeKey)), record.offset);
+  // Landed before a stop and not moved: a job moves them (one waiting at a time, see moveJob).
+  if (moved < journal.size) await deps.queue.enqueueMany([moveJob(deps.clock.now(), false)]);
+  void fillIndex(deps, state.index);
+  return state;
+}
+
+/**
+ * Rows landed in the table before the journal (0013) go into the journal, then leave the table.
+ * A stop in between leaves them in both: the move's insert then finds them in the inbox already.
+ */
+async function carryLandingRows(deps: Deps, journal: LandingJournal): Promise<void> {
+  const rows = await deps.db.selectFrom('hub_webhook_landing').selectAll().orderBy('seq').execute();
+  if (rows.length === 0) return;
+  const writer = new FrameWriter();
+  for (const row of rows)
+    writer.delivery(
+      {
+        id: row.id,
+        integrationId: row.integration_id,
+        dedupeKey: row.dedupe_key,
+        receivedAt: row.received_at,
+        headers: row.headers,
+        selfTest: row.self_test,
+        state: row.state === 'processed' || row.state === 'ignored' ? row.state : null,
+        reason: row.reason,
+        about: row.about,
+        duplicates: row.duplicates,
+      },
+      Buffer.from(row.body, 'utf8'),
+    );
+  journal.append(writer.frame());
+  await deps.db.deleteFrom('hub_webhook_landing').execute();
+}
+
+/** Rows read per turn while the dedupe index is filled from the inbox. */
 const FILL_CHUNK = 5000;
 
 /**
- * Adds the inbox's dedupe keys to the filter, a chunk per event-loop turn so that a large inbox
- * does not hold the edge up at start; then the filter's "no" counts. Rows the move adds meanwhile
- * are in it already (their keys were added when they landed). On a failure the filter stays
- * incomplete: every key is then looked up, as before it was filled.
+ * Adds the inbox's dedupe keys to the index, a chunk per event-loop turn so that a large inbox
+ * does not hold the edge up at start; then its "no" counts. Rows the move adds meanwhile are in
+ * it already (their keys were added when they landed). On a failure the index stays incomplete:
+ * every key is then looked up, as before it was filled.
  */
-async function fillFilter(db: Kysely<HubTables>, filter: DedupeFilter): Promise<void> {
+async function fillIndex(deps: Deps, index: DedupeIndex): Promise<void> {
   try {
     let after = 0;
     for (;;) {
-      const rows = await db
+      const rows = await deps.db
         .selectFrom('hub_webhook_inbox')
         .select([sql<number>`rowid`.as('row'), 'integration_id', 'dedupe_key'])
         .where(sql<number>`rowid`, '>', after)
         .orderBy(sql`rowid`)
         .limit(FILL_CHUNK)
         .execute();
-      for (const row of rows) filter.add(keyOf(row.integration_id, row.dedupe_key));
+      for (const row of rows) index.add(fingerprint(keyOf(row.integration_id, row.dedupe_key)), IN_INBOX);
       if (rows.length < FILL_CHUNK) break;
       after = (rows.at(-1) as { row: number }).row;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    filter.complete();
+    index.markComplete();
   } catch {
     // Left incomplete: correct, only slower.
   }
 }
-
-export const keyOf = (integrationId: string, dedupeKey: string) => `${integrationId}\n${dedupeKey}`;
 
 /** The job that moves what has landed; under a heavy burst it starts later, to move more at once. */
 export const moveJob = (now: number, heavyBurst: boolean): JobSpec => ({
@@ -130,7 +180,7 @@ export const moveJob = (now: number, heavyBurst: boolean): JobSpec => ({
   payload: {},
   // One waiting at a time: every batch landed meanwhile is moved by it.
   dedupeKey: MOVE_LANDED,
-  // One at a time: two moves would take the same rows.
+  // One at a time: two moves would take the same records.
   orderingKey: MOVE_LANDED,
   ...(heavyBurst ? { runAt: now + HEAVY_BURST_MOVE_DELAY_MS } : {}),
   maxAttempts: 1000,
@@ -138,86 +188,137 @@ export const moveJob = (now: number, heavyBurst: boolean): JobSpec => ({
 
 /** The inbox row of a landed delivery: what the edge left to derive, derived (tenant and project are its integration's). */
 function inboxRowOfLanded(
-  row: Selectable<WebhookLandingTable>,
+  record: LandedDelivery,
   integration: { tenant_id: string; project_id: string },
 ): WebhookInboxTable {
   // The edge stored the state of every delivery it did not leave to be processed.
-  const state = row.state ?? 'received';
+  const state = record.state ?? 'received';
   return {
-    id: row.id,
+    id: record.id,
     tenant_id: integration.tenant_id,
     project_id: integration.project_id,
-    integration_id: row.integration_id,
-    dedupe_key: row.dedupe_key,
-    received_at: row.received_at,
-    headers: row.headers,
-    body: row.body,
-    self_test: row.self_test,
+    integration_id: record.integrationId,
+    dedupe_key: record.dedupeKey,
+    received_at: record.receivedAt,
+    headers: record.headers,
+    body: record.body,
+    self_test: record.selfTest,
     state,
-    reason: row.reason,
-    ...aboutColumnsOf(row.about),
-    duplicates: row.duplicates,
-    processed_at: state === 'received' ? null : row.received_at,
+    reason: record.reason,
+    ...aboutColumnsOf(record.about),
+    duplicates: record.duplicates,
+    processed_at: state === 'received' ? null : record.receivedAt,
   };
 }
 
+/** Inbox rows per INSERT (17 values each: far below SQLite's bound-parameter limit). */
+const INSERT_CHUNK = 100;
+/** Jobs per enqueue statement (its bound). */
+const ENQUEUE_CHUNK = 500;
+
 /**
- * Moves one chunk of landed rows into the inbox with their processing jobs, in one transaction;
- * returns how many it moved. Rows of an integration deleted since are dropped.
+ * Moves the records of the journal's next frames (about `limit`) into the inbox with their
+ * processing jobs, in one synchronous transaction; returns how many records it moved. Deliveries
+ * of an integration deleted since are dropped; one already in the inbox (a crash between carrying
+ * table rows and deleting them) is not inserted again, nor processed again.
  */
-async function moveChunk(deps: Deps, state: LandingState, limit: number): Promise<number> {
-  let last = 0;
-  const moved = await deps.db.transaction().execute(async (trx) => {
-    const rows = await trx
-      .selectFrom('hub_webhook_landing as l')
-      .leftJoin('hub_integrations as i', 'i.id', 'l.integration_id')
-      .selectAll('l')
-      .select(['i.tenant_id', 'i.project_id'])
-      .orderBy('l.seq')
-      .limit(limit)
-      .execute();
-    const end = rows.at(-1);
-    if (!end) return 0;
-    last = end.seq;
-    const delayMs = processingDelayMs(edgePressure(deps.db).rate.current());
-    const runAt = delayMs > 0 ? Math.max(deps.clock.now(), end.received_at + delayMs) : undefined;
-    const inboxRows = rows.flatMap(({ tenant_id, project_id, ...row }) =>
-      tenant_id === null || project_id === null ? [] : [inboxRowOfLanded(row, { tenant_id, project_id })],
-    );
-    if (inboxRows.length > 0) {
-      const values: unknown[] = [];
-      for (const row of inboxRows) pushInboxValues(values, row);
-      await trx.executeQuery(
-        CompiledQuery.raw(
-          multiRowInsertSql(
-            'sqlite',
-            'hub_webhook_inbox',
-            INBOX_COLUMNS,
-            inboxRows.length,
-            'on conflict do nothing',
-          ),
-          values,
-        ),
-      );
+function moveChunk(
+  deps: Deps,
+  state: LandingState,
+  limit: number,
+  prepare: (text: string) => SqliteStatement,
+): { count: number; next: number; emptied: boolean } {
+  const { records, next } = state.journal.read(state.moved, limit);
+  if (records.length === 0) return { count: 0, next, emptied: false };
+  const integration = prepare('select tenant_id, project_id from hub_integrations where id = ?');
+  const owners = new Map<string, { tenant_id: string; project_id: string } | undefined>();
+  const rows: WebhookInboxTable[] = [];
+  const duplicates: Array<Extract<JournalRecord, { kind: 'duplicate' }>> = [];
+  for (const record of records) {
+    if (record.kind === 'duplicate') {
+      duplicates.push(record);
+      continue;
     }
-    const jobs = inboxRows
-      .filter((row) => row.state === 'received')
-      .map((row) =>
-        processDeliveryJob(row.integration_id, row.id, row.resource_id ?? undefined, {
-          coalesce: true,
-          ...(runAt !== undefined ? { runAt } : {}),
-        }),
+    if (!owners.has(record.integrationId))
+      owners.set(
+        record.integrationId,
+        integration.get(record.integrationId) as { tenant_id: string; project_id: string } | undefined,
       );
-    await trx.deleteFrom('hub_webhook_landing').where('seq', '<=', last).execute();
-    if (jobs.length > 0) await deps.queue.enqueueMany(jobs, trx);
-    return rows.length;
-  });
-  // Keys are kept in arrival order: those moved are at the front.
-  for (const [key, landed] of state.keys) {
-    if (landed.seq > last) break;
-    state.keys.delete(key);
+    const owner = owners.get(record.integrationId);
+    if (owner) rows.push(inboxRowOfLanded(record, owner));
   }
-  return moved;
+  const inserted = new Set<string>();
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const chunk = rows.slice(i, i + INSERT_CHUNK);
+    const values: unknown[] = [];
+    for (const row of chunk) pushInboxValues(values, row);
+    const insert = prepare(
+      multiRowInsertSql(
+        'sqlite',
+        'hub_webhook_inbox',
+        INBOX_COLUMNS,
+        chunk.length,
+        'on conflict do nothing returning id',
+      ),
+    );
+    for (const { id } of insert.all(values) as Array<{ id: string }>) inserted.add(id);
+  }
+  const countDuplicate = prepare('update hub_webhook_inbox set duplicates = duplicates + 1 where id = ?');
+  for (const duplicate of duplicates) countDuplicate.run(duplicate.id);
+  const last = records.at(-1) as JournalRecord;
+  const lastReceived = last.kind === 'delivery' ? last.receivedAt : deps.clock.now();
+  const delayMs = processingDelayMs(edgePressure(deps.db).rate.current());
+  const runAt = delayMs > 0 ? Math.max(deps.clock.now(), lastReceived + delayMs) : undefined;
+  const jobs = rows
+    .filter((row) => row.state === 'received' && inserted.has(row.id))
+    .map((row) =>
+      processDeliveryJob(row.integration_id, row.id, row.resource_id ?? undefined, {
+        coalesce: true,
+        ...(runAt !== undefined ? { runAt } : {}),
+      }),
+    );
+  for (let i = 0; i < jobs.length; i += ENQUEUE_CHUNK) {
+    const statement = deps.queue.enqueueStatement(jobs.slice(i, i + ENQUEUE_CHUNK));
+    prepare(statement.sql).run(statement.parameters);
+  }
+  // All moved: the journal is emptied once this has committed, so the offset is 0. Should the
+  // process stop in between, the next start moves the records again: the inbox has them already,
+  // so they are neither stored nor processed twice.
+  const emptied = next === state.journal.size;
+  recordMoved(prepare, emptied ? 0 : next);
+  return { count: records.length, next, emptied };
+}
+
+function recordMoved(prepare: (text: string) => SqliteStatement, position: number): void {
+  prepare(
+    'insert into hub_webhook_landing_moved (id, position) values (1, ?) on conflict (id) do update set position = excluded.position',
+  ).run(position);
+}
+
+/**
+ * Moves one chunk in its own transaction; once everything is moved, empties the journal. One move
+ * at a time (the move job and a reader of the inbox may both move): each starts where the last
+ * one ended.
+ */
+function moveOnce(deps: Deps, state: LandingState, limit: number): Promise<number> {
+  const run = state.moving.then(async () => {
+    const { count, next, emptied } = await state.sqlite.transaction((prepare) =>
+      moveChunk(deps, state, limit, prepare),
+    );
+    if (count === 0) return 0;
+    state.moved = next;
+    // Unless a batch landed since (the edge may have waited for a transaction to end): its
+    // records are moved by the next chunk, and a restart would find them from offset 0.
+    if (emptied && next === state.journal.size) {
+      state.base += state.journal.size;
+      state.journal.clear();
+      state.moved = 0;
+    }
+    deps.queue.enqueued();
+    return count;
+  });
+  state.moving = run.catch(() => undefined);
+  return run;
 }
 
 /**
@@ -226,16 +327,16 @@ async function moveChunk(deps: Deps, state: LandingState, limit: number): Promis
  */
 export async function moveLanded(deps: Deps, gated: boolean): Promise<void> {
   if (deps.queue.dialect !== 'sqlite') return;
-  const state = await landingFor(deps.db);
-  // From here on rows landing are not this run's for sure: the edge enqueues another.
+  const state = await landingFor(deps);
+  // From here on records landing are not this run's for sure: the edge enqueues another.
   if (gated) state.moveQueued = false;
   const gate = edgePressure(deps.db).gate;
   for (;;) {
     const limit =
       edgePressure(deps.db).rate.current() > HEAVY_BURST_PER_SECOND ? HEAVY_BURST_MOVE_CHUNK : MOVE_CHUNK;
     const moved = gated
-      ? await gate.run(() => moveChunk(deps, state, limit), deps.config.webhookBurstProcessingShare)
-      : await moveChunk(deps, state, limit);
+      ? await gate.run(() => moveOnce(deps, state, limit), deps.config)
+      : await moveOnce(deps, state, limit);
     if (moved < limit) return;
     // SQLite answers synchronously: the edge gets its turn between chunks.
     await new Promise((resolve) => setImmediate(resolve));
@@ -245,6 +346,21 @@ export async function moveLanded(deps: Deps, gated: boolean): Promise<void> {
 /** Before the inbox is read: what was acknowledged is in it. */
 export async function settleLanding(deps: Deps): Promise<void> {
   if (deps.queue.dialect !== 'sqlite') return;
-  const state = await landingFor(deps.db);
-  if (state.keys.size > 0) await moveLanded(deps, false);
+  const state = await landingFor(deps);
+  if (state.moved < state.journal.size) await moveLanded(deps, false);
+}
+
+/** Closes the landing journal of this store, if it was opened (the hub stopping). */
+export async function closeLanding(db: object): Promise<void> {
+  const state = states.get(db);
+  if (!state) return;
+  states.delete(db);
+  loaded.delete(db);
+  try {
+    const read = await state;
+    await read.moving;
+    read.journal.close();
+  } catch {
+    // Never opened: nothing to close.
+  }
 }

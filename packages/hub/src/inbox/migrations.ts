@@ -177,3 +177,17 @@ export async function inboxLeanLanding({ db, types }: MigrationContext): Promise
   await db.schema.dropTable('hub_webhook_landing').execute();
   await db.schema.alterTable('hub_webhook_landing_lean').renameTo('hub_webhook_landing').execute();
 }
+
+/**
+ * The landing journal (see inbox/landing-journal.ts) replaces the landing table on SQLite: this
+ * row says up to which offset its records have been moved into the inbox, written in the move's
+ * transaction so that no record is moved twice. The table stays until the rows landed before the
+ * upgrade have been carried into the journal (at start, see landing.ts).
+ */
+export async function inboxLandingJournal({ db }: MigrationContext): Promise<void> {
+  await db.schema
+    .createTable('hub_webhook_landing_moved')
+    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('position', 'bigint', (c) => c.notNull())
+    .execute();
+}

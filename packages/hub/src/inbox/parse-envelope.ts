@@ -54,7 +54,7 @@ function pick(record: Record<string, unknown>, fields: Map<string, readonly [num
   const values: unknown[] = [];
   const ranks: number[] = [];
   for (const key in record) {
-    const field = fields.get(key.toLowerCase());
+    const field = fields.get(lowerCase(key));
     if (field === undefined) continue;
     const [slot, rank] = field;
     if (ranks[slot] !== undefined && (ranks[slot] as number) <= rank) continue;
@@ -62,6 +62,21 @@ function pick(record: Record<string, unknown>, fields: Map<string, readonly [num
     values[slot] = record[key];
   }
   return values;
+}
+
+/**
+ * Field names in lower case, kept: the same few names come with every delivery, and lowering
+ * each again cost more than the rest of reading the envelope. Bounded, as names are the sender's.
+ */
+const lowered = new Map<string, string>();
+function lowerCase(name: string): string {
+  let lower = lowered.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowered.size >= 1000) lowered.clear();
+    lowered.set(name, lower);
+  }
+  return lower;
 }
 
 const asRecord = (value: unknown): Record<string, unknown> =>

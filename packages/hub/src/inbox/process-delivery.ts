@@ -144,7 +144,7 @@ export async function processDelivery(deps: Deps, deliveryId: string): Promise<v
       const group = await query.orderBy('received_at').orderBy('id').limit(GROUP_SIZE).execute();
       if (group.length > 0) await processGroup(deps, group);
       return group.at(-1);
-    }, deps.config.webhookBurstProcessingShare);
+    }, deps.config);
     if (!end) return;
     after = { receivedAt: end.received_at, id: end.id };
     // SQLite answers synchronously: without this a long run of groups would hold the event loop,

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { AppError, addRawRoute, type HttpApp } from '@calmhub/platform';
+import { AppError, addRawRoute, type HttpApp, type RawReply } from '@calmhub/platform';
 import Type from 'typebox';
 import type { HubDeps } from '../app/deps.js';
 import { invalidField } from '../credentials/credential-input.js';
@@ -40,23 +40,21 @@ function header(value: string | string[] | undefined): string | undefined {
 
 type Accepted = { id: string; outcome: 'accepted' | 'duplicate' };
 
+const NOT_FOUND = 'Not found';
+
 /** The answer to a delivery: 202 with its id, or the error it is. */
-function answer(result: IngestResult): Accepted {
-  switch (result.outcome) {
-    case 'accepted':
-    case 'duplicate':
-      return { id: result.id, outcome: result.outcome };
-    case 'malformed':
-      throw new AppError('bad_request', result.message);
-    case 'unknown_endpoint':
-      // One body for every mismatch: no oracle for which of the ids or the key was wrong.
-      throw new AppError('not_found', 'Not found');
-  }
+function answer(result: IngestResult | Error, reply: RawReply): void {
+  if (result instanceof Error) reply.fail(result);
+  else if (result.outcome === 'accepted' || result.outcome === 'duplicate')
+    reply.send(202, { id: result.id, outcome: result.outcome } satisfies Accepted);
+  else if (result.outcome === 'malformed') reply.fail(new AppError('bad_request', result.message));
+  // One body for every mismatch: no oracle for which of the ids or the key was wrong.
+  else reply.fail(new AppError('not_found', NOT_FOUND));
 }
 
 /**
  * One delivery, as either way of serving the endpoint (below) hands it over. Built as one object
- * literal of a fixed shape and answered with no async layer between: every delivery of a burst
+ * literal of a fixed shape and answered with no promise of its own: every delivery of a burst
  * takes this path.
  */
 function receiveWebhook(
@@ -69,18 +67,23 @@ function receiveWebhook(
   secretKey: string | undefined,
   headers: IncomingHttpHeaders,
   body: Buffer,
-): Promise<Accepted> {
-  return ingestDelivery(deps, {
-    tenantId: params.tenantId ?? '',
-    projectId: params.projectId ?? '',
-    integrationId: params.integrationId ?? '',
-    secretKey,
-    authorization: header(headers.authorization),
-    webhookId: header(headers['webhook-id']),
-    headers,
-    body,
-    selfTest: header(headers['x-calmhub-self-test']) === '1',
-  }).then(answer);
+  reply: RawReply,
+): void {
+  ingestDelivery(
+    deps,
+    {
+      tenantId: params.tenantId ?? '',
+      projectId: params.projectId ?? '',
+      integrationId: params.integrationId ?? '',
+      secretKey,
+      authorization: header(headers.authorization),
+      webhookId: header(headers['webhook-id']),
+      headers,
+      body,
+      selfTest: header(headers['x-calmhub-self-test']) === '1',
+    },
+    (result) => answer(result, reply),
+  );
 }
 
 /**
@@ -94,15 +97,17 @@ function registerWebhookEndpoint(app: HttpApp, deps: HubDeps): void {
     method: 'POST',
     path: WEBHOOK_PATH,
     bodyLimit: WEBHOOK_BODY_LIMIT,
-    handler: (request) => {
+    handler: (request, reply) => {
       const keys = request.query.getAll('secretKey');
-      return receiveWebhook(
+      receiveWebhook(
         deps,
         request.params,
         keys.length === 1 ? keys[0] : undefined,
         request.headers,
         request.body,
-      ).then((body) => ({ status: 202, body }));
+        reply,
+      );
+      return undefined;
     },
   });
   app.register(async (plain) => {
@@ -139,9 +144,12 @@ function registerWebhookEndpoint(app: HttpApp, deps: HubDeps): void {
         const query = request.query as Record<string, unknown>;
         const secretKey = typeof query.secretKey === 'string' ? query.secretKey : undefined;
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        return reply
-          .status(202)
-          .send(await receiveWebhook(deps, request.params, secretKey, request.headers, body));
+        return new Promise<Accepted>((resolve, reject) =>
+          receiveWebhook(deps, request.params, secretKey, request.headers, body, {
+            send: (_status, accepted) => resolve(accepted as Accepted),
+            fail: reject,
+          }),
+        ).then((accepted) => reply.status(202).send(accepted));
       },
     );
   });

@@ -1,4 +1,4 @@
-import { multiRowInsertSql, type SqliteAccess, type SqliteStatement } from '@calmhub/platform';
+import type { SqliteAccess, SqliteStatement } from '@calmhub/platform';
 import type { HubDeps } from '../app/deps.js';
 import {
   check,
@@ -6,52 +6,32 @@ import {
   INTEGRATION_SQL,
   type IngestResult,
   type IntegrationRow,
-  LANDING_COLUMNS,
-  pushLandingValues,
+  landedDelivery,
   webhookStateUpdates,
 } from './check-delivery.js';
+import { fingerprint, IN_INBOX } from './dedupe-index.js';
 import { edgePressure, HEAVY_BURST_PER_SECOND } from './edge-pressure.js';
-import { keyOf, type Landed, type LandingState, landingFor, moveJob } from './landing.js';
+import { keyOf, type LandingState, landingFor, moveJob } from './landing.js';
+import { FrameWriter } from './landing-journal.js';
 
-type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'queue'>;
+type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'queue' | 'config' | 'store' | 'logger'>;
 
-/** The edge's statements, prepared on its first transaction and held: no lookup by SQL text per batch. */
-interface Statements {
-  integration: SqliteStatement;
-  inboxId: SqliteStatement;
-  countLandedDuplicate: SqliteStatement;
-  countInboxDuplicate: SqliteStatement;
-  /** The landing insert of n rows, at index n. */
-  land: SqliteStatement[];
-}
-
-function prepareStatements(prepare: (text: string) => SqliteStatement): Statements {
-  return {
-    integration: prepare(INTEGRATION_SQL),
-    inboxId: prepare('select id from hub_webhook_inbox where integration_id = ? and dedupe_key = ?'),
-    countLandedDuplicate: prepare('update hub_webhook_landing set duplicates = duplicates + 1 where seq = ?'),
-    countInboxDuplicate: prepare(
-      'update hub_webhook_inbox set duplicates = duplicates + 1 where integration_id = ? and dedupe_key = ?',
-    ),
-    land: [],
-  };
-}
-
-/** A batch's answers, and what to do once its transaction has committed. */
-interface Landing {
-  results: IngestResult[];
-  committed: () => void;
-}
+/** Where a delivery's key was found: a landed record (not yet moved), or the inbox. */
+type Found = { id: string; landed: boolean };
 
 /**
- * The webhook edge on SQLite: a batch of deliveries checked and landed (see landing.ts) in one
- * synchronous transaction, with statements held from the first batch. This is the path every
- * delivery of a burst takes, so it does no more than that: one read of each integration the batch
- * names, one insert of all its new rows, and a read of the inbox's dedupe index only for a key the
- * dedupe filter may hold (a duplicate, or one of its rare false positives).
+ * The webhook edge on SQLite: a batch of deliveries checked, appended to the landing journal as
+ * one frame (see landing.ts), and answered once written. This is the path every delivery of a
+ * burst takes, so it does no more than that: one read of each integration the batch names, one
+ * write of the frame, and a read only for a key the dedupe index may hold (a duplicate, or one
+ * of its rare false matches). No SQLite transaction: the integration is read by itself, and the
+ * move job and "last event received" (once a second) are single statements.
  */
 export class SqliteEdge {
-  private statements: Statements | undefined;
+  private statements:
+    | { integration: SqliteStatement; inboxId: SqliteStatement; countInbox: SqliteStatement }
+    | undefined;
+  private readonly writer = new FrameWriter();
 
   private constructor(
     private readonly deps: Deps,
@@ -65,7 +45,7 @@ export class SqliteEdge {
   static of(deps: Deps, sqlite: SqliteAccess): SqliteEdge | Promise<SqliteEdge> {
     const known = SqliteEdge.edges.get(deps.db);
     if (known) return known;
-    const state = landingFor(deps.db);
+    const state = landingFor(deps);
     const make = (read: LandingState) => {
       const edge = new SqliteEdge(deps, sqlite, read);
       SqliteEdge.edges.set(deps.db, edge);
@@ -78,119 +58,105 @@ export class SqliteEdge {
     return pending;
   }
 
-  /** Checks and lands deliveries in one transaction; one result per delivery, in order. */
+  /** Checks and lands deliveries as one frame; one result per delivery, in order. */
   landTogether(deliveries: Delivery[]): Promise<IngestResult[]> {
-    const heavyBurst = edgePressure(this.deps.db).rate.current() > HEAVY_BURST_PER_SECOND;
-    return this.sqlite
-      .transaction((prepare) => this.land(prepare, deliveries, heavyBurst))
-      .then(({ results, committed }) => {
-        committed();
-        return results;
-      });
+    return this.sqlite.direct((prepare) => this.land(prepare, deliveries));
   }
 
-  private land(
-    prepare: (text: string) => SqliteStatement,
-    deliveries: Delivery[],
-    heavyBurst: boolean,
-  ): Landing {
-    const statements = this.statements ?? prepareStatements(prepare);
-    this.statements = statements;
-    const { deps, state } = this;
+  private land(prepare: (text: string) => SqliteStatement, deliveries: Delivery[]): IngestResult[] {
+    this.statements ??= {
+      integration: prepare(INTEGRATION_SQL),
+      inboxId: prepare('select id from hub_webhook_inbox where integration_id = ? and dedupe_key = ?'),
+      countInbox: prepare('update hub_webhook_inbox set duplicates = duplicates + 1 where id = ?'),
+    };
+    const { deps, state, writer, statements } = this;
     const now = deps.clock.now();
     const results: IngestResult[] = [];
-    const values: unknown[] = [];
-    // The rows landed by this batch, as key and row: known to the edge once committed.
-    const fresh: Array<[string, Landed]> = [];
-    const integrations = new Map<string, IntegrationRow | undefined>();
+    // Nearly always one integration per batch: the last one read is kept for the next delivery.
+    let integrationId = '';
+    let integration: IntegrationRow | undefined;
     const received = new Set<IntegrationRow>();
     const selfTested: IntegrationRow[] = [];
-    let seq = state.nextSeq;
+    const frameAt = state.journal.size;
+    writer.reset();
     for (const delivery of deliveries) {
-      const integrationId = delivery.integrationId.toLowerCase();
-      let integration = integrations.get(integrationId);
-      if (integration === undefined && !integrations.has(integrationId)) {
-        integration = statements.integration.get(integrationId) as IntegrationRow | undefined;
-        integrations.set(integrationId, integration);
+      const id = delivery.integrationId.toLowerCase();
+      if (id !== integrationId) {
+        integrationId = id;
+        integration = statements.integration.get(id) as IntegrationRow | undefined;
       }
       const checked = check(deps.secrets, delivery, integration);
       if ('result' in checked) {
         results.push(checked.result);
         continue;
       }
-      const { id, dedupe } = checked;
       const owner = checked.integration.id;
-      const key = keyOf(owner, dedupe);
-      // The filter holds every key landed (this batch's too) or in the inbox: its "no", nearly
-      // every delivery's answer, needs no lookup.
-      if (state.filter.mightHave(key)) {
-        const duplicate = this.duplicateOf(statements, fresh, key, owner, dedupe);
-        if (duplicate) {
-          results.push({ outcome: 'duplicate', id: duplicate });
+      const print = fingerprint(keyOf(owner, checked.dedupe));
+      if (!state.index.complete || state.index.placesOf(print).length > 0) {
+        const found = this.find(print, owner, checked.dedupe, frameAt);
+        if (found) {
+          // Counted on the stored delivery: in this frame, or in the inbox at once.
+          if (found.landed) writer.duplicate(found.id);
+          else statements.countInbox.run(found.id);
+          results.push({ outcome: 'duplicate', id: found.id });
           continue;
         }
       }
-      // Added now, not at commit, so a resend later in this batch is found; should the
-      // transaction roll back, the key stays a "maybe", which costs a lookup, never a wrong answer.
-      state.filter.add(key);
-      fresh.push([key, { id, seq }]);
-      pushLandingValues(values, seq++, checked, now);
-      results.push({ outcome: 'accepted', id });
+      // Added now, so that a resend later in this batch is found; should the frame not be
+      // written, the place is past the journal's end and names nothing (see find).
+      state.index.add(print, state.base + frameAt + writer.position);
+      writer.delivery(landedDelivery(checked, now), delivery.body);
+      results.push({ outcome: 'accepted', id: checked.id });
       if (delivery.selfTest) selfTested.push(checked.integration);
       else received.add(checked.integration);
     }
-    if (fresh.length > 0) {
-      let insert = statements.land[fresh.length];
-      if (!insert) {
-        insert = prepare(
-          multiRowInsertSql('sqlite', 'hub_webhook_landing', LANDING_COLUMNS, fresh.length, ''),
-        );
-        statements.land[fresh.length] = insert;
-      }
-      insert.run(values);
-    }
-    // A move job is needed unless one is waiting to start (it will take these rows too).
-    const enqueue = fresh.length > 0 && !state.moveQueued;
+    if (writer.empty) return results;
+    state.journal.append(writer.frame());
+    // A move job is needed unless one is waiting to start (it will take these records too).
+    const writes: Array<{ sql: string; parameters: readonly unknown[] }> = webhookStateUpdates(
+      deps.db,
+      received,
+      selfTested,
+      now,
+    );
+    const enqueue = !state.moveQueued;
     if (enqueue) {
-      const job = deps.queue.enqueueStatement([moveJob(now, heavyBurst)]);
-      prepare(job.sql).run(job.parameters);
+      const heavyBurst = edgePressure(deps.db).rate.current() > HEAVY_BURST_PER_SECOND;
+      writes.push(deps.queue.enqueueStatement([moveJob(now, heavyBurst)]));
     }
-    for (const query of webhookStateUpdates(deps.db, received, selfTested, now))
-      prepare(query.sql).run(query.parameters);
-    return {
-      results,
-      committed: () => {
-        for (const [key, landed] of fresh) state.keys.set(key, landed);
-        state.nextSeq = seq;
-        if (enqueue) {
-          state.moveQueued = true;
-          deps.queue.enqueued();
-        }
-      },
-    };
+    // Each by itself, after the frame: the deliveries are stored and answered whatever these do.
+    // A move job not enqueued is enqueued by the next batch, or at start.
+    try {
+      for (const query of writes) prepare(query.sql).run(query.parameters);
+      if (enqueue) {
+        state.moveQueued = true;
+        deps.queue.enqueued();
+      }
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'webhook edge: a write after storing deliveries failed');
+    }
+    return results;
   }
 
   /**
-   * The id a delivery duplicates, counted on the stored one: landed earlier in this batch, landed
-   * and not yet moved, or in the inbox.
+   * The delivery stored under this key: landed (in this frame, or in the journal and not yet
+   * moved), or in the inbox.
    */
-  private duplicateOf(
-    statements: Statements,
-    fresh: Array<[string, Landed]>,
-    key: string,
-    owner: string,
-    dedupe: string,
-  ): string | undefined {
-    const inBatch = fresh.find(([landedKey]) => landedKey === key)?.[1];
-    const landed = inBatch ?? this.state.keys.get(key);
-    if (landed) {
-      // Moved meanwhile (the move committed, its keys not yet forgotten): counted in the inbox.
-      if (statements.countLandedDuplicate.run(landed.seq).changes === 0)
-        statements.countInboxDuplicate.run(owner, dedupe);
-      return landed.id;
+  private find(print: number, owner: string, dedupe: string, frameAt: number): Found | undefined {
+    const { state, writer } = this;
+    let inInbox = !state.index.complete;
+    for (const place of state.index.placesOf(print)) {
+      const offset = place - state.base;
+      if (place === IN_INBOX || offset < state.moved) {
+        inInbox = true;
+        continue;
+      }
+      const record = offset >= frameAt ? writer.recordAt(offset - frameAt) : state.journal.recordAt(offset);
+      if (record?.kind === 'delivery' && record.integrationId === owner && record.dedupeKey === dedupe)
+        return { id: record.id, landed: true };
     }
-    const stored = statements.inboxId.get(owner, dedupe) as { id: string } | undefined;
-    if (stored) statements.countInboxDuplicate.run(owner, dedupe);
-    return stored?.id;
+    if (!inInbox) return undefined;
+    const stored = this.statements?.inboxId.get(owner, dedupe) as { id: string } | undefined;
+    return stored ? { id: stored.id, landed: false } : undefined;
   }
 }

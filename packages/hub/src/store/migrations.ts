@@ -4,6 +4,7 @@ import { dependencyTables } from '../dependencies/migrations.js';
 import {
   inboxItemIndex,
   inboxLanding,
+  inboxLandingJournal,
   inboxLeanLanding,
   inboxTables,
   inboxWaitingIndex,
@@ -137,6 +138,7 @@ export const hubMigrations: MigrationSet = {
     '0010_inbox_waiting_index': { up: inboxWaitingIndex },
     '0011_inbox_landing': { up: inboxLanding },
     '0012_inbox_lean_landing': { up: inboxLeanLanding },
+    '0013_inbox_landing_journal': { up: inboxLandingJournal },
   },
 };
 

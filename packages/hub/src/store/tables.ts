@@ -292,7 +292,7 @@ export type WebhookInboxTable = {
 };
 
 /**
- * Deliveries stored by the edge on SQLite, not yet moved into the inbox: `seq` is the arrival
+ * Before the landing journal (0013): deliveries stored by the edge on SQLite, not yet moved into the inbox: `seq` is the arrival
  * order. Few values, each bound for every delivery of a burst: tenant and project come from the
  * integration when the row is moved, and what the body is about is one value (`about`). `state` and `reason` are set only when the edge decided
  * them (a self-test, an ignored delivery); null means received.
@@ -471,6 +471,7 @@ export type HubTables = RunTables & {
   hub_sync_runs: SyncRunsTable;
   hub_webhook_inbox: WebhookInboxTable;
   hub_webhook_landing: WebhookLandingTable;
+  hub_webhook_landing_moved: { id: number; position: number };
   hub_webhook_state: WebhookStateTable;
   hub_status_actions: StatusActionsTable;
   hub_story_guards: StoryGuardsTable;

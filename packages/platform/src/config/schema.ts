@@ -146,6 +146,12 @@ export const ConfigSchema = Type.Object(
       description:
         'While the webhook endpoint takes more than 500 deliveries a second, the share of the event loop processing them may take (1: no limit); the endpoint keeps the rest, and processing catches up after the burst.',
     }),
+    webhookBurstProcessingDelayMs: Type.Integer({
+      minimum: 0,
+      default: 10_000,
+      description:
+        'While the webhook endpoint takes more than 500 deliveries a second, how long processing waits for the burst to end before it takes its share (webhookBurstProcessingShare); 0: it takes its share at once.',
+    }),
     shutdownTimeoutMs: Type.Integer({
       minimum: 0,
       default: 10_000,

@@ -20,13 +20,25 @@ export interface RawRequest {
   body: Buffer;
 }
 
+/** How a raw route answers; the first call answers, later ones do nothing. */
+export interface RawReply {
+  /** A status and a JSON body. */
+  send(status: number, body: unknown): void;
+  /** An AppError answers with its status and code, as everywhere else; any other error is a 500 without internals. */
+  fail(error: unknown): void;
+}
+
 export interface RawRoute {
   method: 'POST' | 'PUT';
   /** Fastify's syntax: `/a/:id/b`; a parameter is one path segment. */
   path: string;
   bodyLimit: number;
-  /** Answers the request: a status and a JSON body; an AppError thrown answers as everywhere else. */
-  handler: (request: RawRequest) => Promise<{ status: number; body: unknown }>;
+  /**
+   * Answers the request through `reply`, or by the promise it returns (a status and a JSON body;
+   * an AppError rejected answers as everywhere else). The reply needs no promise per request:
+   * for an endpoint that answers many requests together (the webhook edge's group commit).
+   */
+  handler: (request: RawRequest, reply: RawReply) => Promise<{ status: number; body: unknown }> | undefined;
 }
 
 interface Compiled extends RawRoute {
@@ -35,6 +47,7 @@ interface Compiled extends RawRoute {
 }
 
 const TOO_LARGE = 'Request body is too large';
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Routes answered on `node:http` itself, before Fastify: for an endpoint whose whole cost must
@@ -49,7 +62,7 @@ export class RawRoutes {
   private readonly routes: Compiled[] = [];
   closing = false;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(readonly logger: Logger) {}
 
   add(route: RawRoute): void {
     const names: string[] = [];
@@ -75,9 +88,8 @@ export class RawRoutes {
       const match = route.pattern.exec(path);
       if (!match) continue;
       const params: Record<string, string> = {};
-      route.names.forEach((name, index) => {
-        params[name] = match[index + 1] as string;
-      });
+      for (let index = 0; index < route.names.length; index++)
+        params[route.names[index] as string] = match[index + 1] as string;
       this.serve(route, params, new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)), request, response);
       return true;
     }
@@ -91,20 +103,9 @@ export class RawRoutes {
     request: IncomingMessage,
     response: ServerResponse,
   ): void {
-    const id = requestIdOf(request);
-    const send = (status: number, body: unknown, close = false) => {
-      if (response.headersSent || response.destroyed) return;
-      const text = JSON.stringify(body);
-      response.writeHead(status, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(text),
-        'x-request-id': id,
-        ...(close || this.closing ? { connection: 'close' } : {}),
-      });
-      response.end(text);
-    };
+    const exchange = new Exchange(requestIdOf(request), params, query, request.headers, response, this);
     if (this.closing) {
-      send(503, errorBody('unavailable', 'The server is shutting down', id), true);
+      exchange.send(503, errorBody('unavailable', 'The server is shutting down', exchange.id));
       request.resume();
       return;
     }
@@ -113,7 +114,7 @@ export class RawRoutes {
       // Answered before the body is read; Node discards the body once the answer is sent and the
       // connection goes on. Closing it instead would reset it under a client still sending (one
       // that waited for Node's automatic `100 Continue`), and the client would never see the 413.
-      send(413, errorBody(codeForStatus(413), TOO_LARGE, id));
+      exchange.send(413, errorBody(codeForStatus(413), TOO_LARGE, exchange.id));
       return;
     }
     const chunks: Buffer[] = [];
@@ -125,27 +126,65 @@ export class RawRoutes {
       if (size > route.bodyLimit) {
         refused = true;
         chunks.length = 0;
-        send(413, errorBody(codeForStatus(413), TOO_LARGE, id), true);
+        exchange.closeAfter = true;
+        exchange.send(413, errorBody(codeForStatus(413), TOO_LARGE, exchange.id));
         return;
       }
       chunks.push(chunk);
     });
     request.on('end', () => {
       if (refused) return;
-      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      route.handler({ id, params, query, headers: request.headers, body }).then(
-        (answer) => send(answer.status, answer.body),
-        (error: unknown) => {
-          if (error instanceof AppError) {
-            if (error.status >= 500) this.logger.error({ err: error, reqId: id }, error.message);
-            for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
-            send(error.status, errorBody(error.code, error.message, id, error.details));
-            return;
-          }
-          this.logger.error({ err: error, reqId: id }, 'unhandled error');
-          send(500, errorBody('internal', 'Internal error; quote the request id when reporting it.', id));
-        },
-      );
+      exchange.body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      try {
+        const answer = route.handler(exchange, exchange);
+        answer?.then(
+          (answered) => exchange.send(answered.status, answered.body),
+          (error: unknown) => exchange.fail(error),
+        );
+      } catch (error) {
+        exchange.fail(error);
+      }
     });
+  }
+}
+
+/** One request of a raw route, and its reply. */
+class Exchange implements RawRequest, RawReply {
+  body: Buffer = EMPTY;
+  /** Answer with `connection: close` (a body refused while it was being sent). */
+  closeAfter = false;
+
+  constructor(
+    readonly id: string,
+    readonly params: Record<string, string>,
+    readonly query: URLSearchParams,
+    readonly headers: IncomingHttpHeaders,
+    private readonly response: ServerResponse,
+    private readonly routes: RawRoutes,
+  ) {}
+
+  send(status: number, body: unknown): void {
+    const { response } = this;
+    if (response.headersSent || response.destroyed) return;
+    const text = JSON.stringify(body);
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'x-request-id': this.id,
+    };
+    if (this.closeAfter || this.routes.closing) headers.connection = 'close';
+    response.writeHead(status, headers);
+    response.end(text);
+  }
+
+  fail(error: unknown): void {
+    if (error instanceof AppError) {
+      if (error.status >= 500) this.routes.logger.error({ err: error, reqId: this.id }, error.message);
+      for (const [name, value] of Object.entries(error.headers)) this.response.setHeader(name, value);
+      this.send(error.status, errorBody(error.code, error.message, this.id, error.details));
+      return;
+    }
+    this.routes.logger.error({ err: error, reqId: this.id }, 'unhandled error');
+    this.send(500, errorBody('internal', 'Internal error; quote the request id when reporting it.', this.id));
   }
 }

@@ -39,6 +39,8 @@ export interface Store {
 export type SqliteStatement = SqliteDatabase.Statement;
 
 export interface SqliteAccess {
+  /** The database file's absolute path; undefined for an in-memory database. */
+  readonly file: string | undefined;
   /**
    * Runs `work` in one immediate transaction on the store's connection, synchronously: no promise
    * between its statements, none of Kysely's per-query work. At once, unless a Kysely transaction
@@ -46,6 +48,13 @@ export interface SqliteAccess {
    * and fixed; it commits when `work` returns and rolls back when it throws.
    */
   transaction<T>(work: (prepare: (text: string) => SqliteStatement) => T): Promise<T>;
+  /**
+   * Runs `work` on the store's connection with no transaction around it (each statement commits
+   * by itself), as `transaction` does otherwise: at once, unless a Kysely transaction is open.
+   * For reads and single writes on a hot path, where BEGIN IMMEDIATE and COMMIT would cost more
+   * than the statements.
+   */
+  direct<T>(work: (prepare: (text: string) => SqliteStatement) => T): Promise<T>;
 }
 
 export interface StoreOptions {
@@ -127,26 +136,32 @@ function createSqliteStore(file: string, synchronous: 'NORMAL' | 'FULL'): Store 
   const prepare = (text: string) => statements.prepare(text) as SqliteDatabase.Statement;
   // Made once: better-sqlite3 builds the wrapper (its begin/commit statements) per call otherwise.
   const inTransaction = database.transaction(<T>(work: (p: typeof prepare) => T): T => work(prepare));
+  const inImmediateTransaction = <T>(work: (p: typeof prepare) => T): T => inTransaction.immediate(work) as T;
+  const outsideTransaction = <T>(work: (p: typeof prepare) => T): T => work(prepare);
+  // better-sqlite3 runs every statement synchronously and nothing here streams rows, so the
+  // connection is in use across event-loop turns only inside a Kysely transaction: outside one,
+  // `run` runs at once, with none of Kysely's connection hand-over per call.
+  const onConnection = <T>(run: (work: (p: typeof prepare) => T) => T, work: (p: typeof prepare) => T) => {
+    if (!database.inTransaction) {
+      try {
+        serveWalRestart();
+        return Promise.resolve(run(work));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    // Holding Kysely's connection waits for that transaction to end, and keeps others out.
+    return db.connection().execute(async () => run(work));
+  };
   return {
     dialect: 'sqlite',
     db,
     connectionString: undefined,
     sqlite: {
-      transaction: <T>(work: (p: typeof prepare) => T): Promise<T> => {
-        // better-sqlite3 runs every statement synchronously and nothing here streams rows, so the
-        // connection is in use across event-loop turns only inside a Kysely transaction: outside
-        // one, this runs at once, with none of Kysely's connection hand-over per call.
-        if (!database.inTransaction) {
-          try {
-            serveWalRestart();
-            return Promise.resolve(inTransaction.immediate(work) as T);
-          } catch (error) {
-            return Promise.reject(error);
-          }
-        }
-        // Holding Kysely's connection waits for that transaction to end, and keeps others out.
-        return db.connection().execute(async () => inTransaction.immediate(work) as T);
-      },
+      file: inMemory ? undefined : resolve(file),
+      transaction: <T>(work: (p: typeof prepare) => T): Promise<T> =>
+        onConnection(inImmediateTransaction, work),
+      direct: <T>(work: (p: typeof prepare) => T): Promise<T> => onConnection(outsideTransaction, work),
     },
     ping: async () => {
       await sql`select 1`.execute(db);
