@@ -25,11 +25,11 @@
  * Each server's figure per turn is printed too: a turn far off the others shows a disturbed run.
  */
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { journalFileOf, landedDeliveries } from '@calmhub/hub';
+import { landedBytes, landedDeliveries } from '@calmhub/hub';
 import { DEMO_PROJECT_ID, startSandbox } from '@calmhub/sandbox';
 import Database from 'better-sqlite3';
 import { children, json, percentile, spawnLines, tsxArgs } from '../shared/process.js';
@@ -223,13 +223,11 @@ try {
   );
   // On SQLite the edge lands deliveries in its journal first (a file next to the database);
   // processing moves them into the inbox, and this row says up to where.
-  const moved = db.prepare<[], { position: number }>(
-    'SELECT position FROM hub_webhook_landing_moved WHERE id = 1',
+  const moved = db.prepare<[], { generation: number; position: number }>(
+    'SELECT generation, position FROM hub_webhook_landing_moved WHERE id = 1',
   );
-  const movedUpTo = () => moved.get()?.position ?? 0;
-  const journalLeft = () =>
-    (statSync(journalFileOf(hubFile), { throwIfNoEntry: false })?.size ?? 0) > movedUpTo();
-  const landed = (id: string) => landedDeliveries(hubFile, movedUpTo()).filter((d) => d.integrationId === id);
+  const landed = (id: string) => landedDeliveries(hubFile, moved.get()).filter((d) => d.integrationId === id);
+  const journalLeft = () => landedBytes(hubFile, moved.get()) > 0;
   // Cheap enough to poll: a delivery still in the journal counts as one until the journal is empty.
   const waiting = (id: string) => (pending.get(id)?.n ?? 0) + (journalLeft() ? 1 : 0);
   /** Until the hub has processed what it acknowledged (or the timeout): its catching up must not load the next server's turn. */

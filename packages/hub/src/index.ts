@@ -17,7 +17,7 @@ export { HttpCloudAlmClient } from './connectors/cloud-alm/http-client.js';
 export { type Connectors, createHttpConnectors } from './connectors/connectors.js';
 export type { ResolvedCredential } from './connectors/credential.js';
 export { RemoteCallError } from './connectors/remote-call-error.js';
-export { journalFileOf, landedDeliveries } from './inbox/landing-journal.js';
+export { landedBytes, landedDeliveries } from './inbox/landing-journal.js';
 export { hubMigrationSets, hubMigrations } from './store/migrations.js';
 export { PHASES as SYNC_PHASES, type SyncMode, type SyncPhase } from './sync/sync-progress.js';
 export { HUB_VERSION } from './version.js';

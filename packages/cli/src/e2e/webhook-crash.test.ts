@@ -222,15 +222,11 @@ describe('webhook inbox: SIGKILL right after a burst of 1,000 acknowledged event
         engine === 'sqlite'
           ? landedDeliveries(
               hubSqliteFile(loadConfig({ env: { CALMHUB_DATA_DIR: dataDir } })),
-              Number(
-                (
-                  await db
-                    .selectFrom('hub_webhook_landing_moved')
-                    .select('position')
-                    .where('id', '=', 1)
-                    .executeTakeFirst()
-                )?.position ?? 0,
-              ),
+              await db
+                .selectFrom('hub_webhook_landing_moved')
+                .select(['generation', 'position'])
+                .where('id', '=', 1)
+                .executeTakeFirst(),
             ).filter((d) => d.integrationId === integrationId).length
           : 0;
       const pendingAtKill = Number(leftBehind.find((r) => r.state === 'received')?.n ?? 0) + landed;

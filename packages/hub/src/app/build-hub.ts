@@ -20,7 +20,7 @@ import type { Kysely } from 'kysely';
 import { bootstrapFirstAdmin } from '../access/tenants.js';
 import { type Connectors, createHttpConnectors } from '../connectors/connectors.js';
 import { installAuth } from '../http/auth.js';
-import { closeLanding } from '../inbox/landing.js';
+import { SqliteEdge } from '../inbox/sqlite-edge.js';
 import { hubMigrationSets } from '../store/migrations.js';
 import type { HubTables } from '../store/tables.js';
 import { HUB_VERSION } from '../version.js';
@@ -160,6 +160,12 @@ export async function buildHub(options: BuildHubOptions): Promise<Hub> {
       const url = await app.listen({ host: config.host, port: config.port });
       listenUrl = url;
       worker.start();
+      for (const domain of hubDomains)
+        domain
+          .resume?.(deps)
+          .catch((error: unknown) =>
+            logger.warn({ err: error, domain: domain.name }, 'resuming after a stop failed'),
+          );
       return url;
     },
     async stop() {
@@ -167,7 +173,7 @@ export async function buildHub(options: BuildHubOptions): Promise<Hub> {
       await closeWithin(app, config.shutdownTimeoutMs);
       await worker.stop(config.shutdownTimeoutMs);
       await queue.close();
-      await closeLanding(deps.db);
+      await SqliteEdge.close(deps.db);
       await store.close();
     },
   };

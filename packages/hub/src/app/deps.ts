@@ -39,4 +39,9 @@ export interface HubDomain {
   routes?(app: HttpApp, deps: HubDeps): void;
   jobs?(deps: HubDeps): Record<string, JobHandler>;
   schedules?(deps: HubDeps): ScheduleSpec[];
+  /**
+   * Work the domain resumes once the hub serves, without waiting for a job: what a stop left
+   * half done. Runs in the background; a failure is logged, and the jobs still do the work later.
+   */
+  resume?(deps: HubDeps): Promise<void>;
 }

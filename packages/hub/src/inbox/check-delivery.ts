@@ -138,10 +138,16 @@ export interface Stored {
   integration: IntegrationRow;
   id: string;
   text: string;
+  /** The body as stored: as received, but for a leading byte-order mark (which `text` has not either). */
+  bytes: Buffer;
   envelope: Envelope;
   ignoredBecause: string | undefined;
   dedupe: string;
 }
+
+/** A UTF-8 byte-order mark: decoding drops it from the text, so the stored bytes leave it out too. */
+const withoutByteOrderMark = (body: Buffer) =>
+  body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
 
 export type Checked = { result: IngestResult } | Stored;
 
@@ -216,6 +222,7 @@ export function check(
     integration,
     id,
     text,
+    bytes: withoutByteOrderMark(delivery.body),
     envelope,
     ignoredBecause,
     dedupe: delivery.selfTest ? `self-test:${id}` : dedupeKey(delivery.webhookId, envelope, delivery.body),

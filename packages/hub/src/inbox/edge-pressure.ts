@@ -36,9 +36,12 @@ class DeliveryRate {
   /** Counts `count` deliveries received now; returns the rate including them. */
   add(count: number): number {
     this.roll();
+    // A burst after a quiet spell is a new one, even when nothing asked for the rate meanwhile.
+    if (this.thisSecond + this.lastSecond <= HEAVY_BURST_PER_SECOND) this.heavySince = undefined;
     this.thisSecond += count;
     const rate = this.thisSecond + this.lastSecond;
-    if (rate > HEAVY_BURST_PER_SECOND) this.heavySince ??= performance.now();
+    if (rate <= HEAVY_BURST_PER_SECOND) this.heavySince = undefined;
+    else this.heavySince ??= performance.now();
     return rate;
   }
 

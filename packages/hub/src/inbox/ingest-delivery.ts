@@ -64,6 +64,15 @@ function batcherFor(deps: Deps): IngestBatcher {
   return batcher;
 }
 
+/** One answer: a caller that fails (its connection gone) must not keep the others of its batch from theirs. */
+function answer(done: Answered, result: IngestResult | Error): void {
+  try {
+    done(result);
+  } catch {
+    // Nothing left to tell that caller.
+  }
+}
+
 class IngestBatcher {
   private deliveries: Delivery[] = [];
   private answers: Answered[] = [];
@@ -100,7 +109,7 @@ class IngestBatcher {
     ingestTogether(this.deps, deliveries)
       .then(
         (results) => {
-          for (let i = 0; i < answers.length; i++) (answers[i] as Answered)(results[i] as IngestResult);
+          for (let i = 0; i < answers.length; i++) answer(answers[i] as Answered, results[i] as IngestResult);
         },
         (error: unknown) => this.retryEach(deliveries, answers, error),
       )
@@ -114,16 +123,18 @@ class IngestBatcher {
   private async retryEach(deliveries: Delivery[], answers: Answered[], error: unknown): Promise<void> {
     const failed = (cause: unknown) => (cause instanceof Error ? cause : new Error(String(cause)));
     if (deliveries.length === 1) {
-      (answers[0] as Answered)(failed(error));
+      answer(answers[0] as Answered, failed(error));
       return;
     }
     for (let i = 0; i < deliveries.length; i++) {
       const done = answers[i] as Answered;
+      let result: IngestResult | Error;
       try {
-        done((await ingestTogether(this.deps, [deliveries[i] as Delivery]))[0] as IngestResult);
+        result = (await ingestTogether(this.deps, [deliveries[i] as Delivery]))[0] as IngestResult;
       } catch (single) {
-        done(failed(single));
+        result = failed(single);
       }
+      answer(done, result);
     }
   }
 }

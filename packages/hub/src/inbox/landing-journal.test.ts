@@ -1,8 +1,16 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameWriter, journalFileOf, LandingJournal, type LandedDelivery } from './landing-journal.js';
+import { FrameWriter, journalFileOf, type LandedDelivery, LandingJournal } from './landing-journal.js';
 
 const delivery = (n: number, overrides: Partial<LandedDelivery> = {}): LandedDelivery => ({
   id: `0190a6f8-1234-7000-8000-${String(n).padStart(12, '0')}`,
@@ -39,10 +47,14 @@ describe('the landing journal', () => {
 
   it('gives back every record as written, by frame, in order; a reader asking for fewer gets whole frames', () => {
     const file = databaseFile();
-    const journal = LandingJournal.open(file, 'NORMAL');
-    const first = journal.append(frameOf([delivery(1), delivery(2, { state: 'ignored', reason: 'Disabled' })]));
-    const second = journal.append(frameOf([delivery(3, { selfTest: 1, state: 'processed' })], [delivery(1).id]));
-    expect(first).toBe(0);
+    const journal = LandingJournal.open(file, 'NORMAL', 0);
+    const first = journal.append(
+      frameOf([delivery(1), delivery(2, { state: 'ignored', reason: 'Disabled' })]),
+    );
+    const second = journal.append(
+      frameOf([delivery(3, { selfTest: 1, state: 'processed' })], [delivery(1).id]),
+    );
+    expect(first).toBe(journal.start);
     expect(second).toBeGreaterThan(first);
     // Private to the hub's user, as the database is.
     expect(statSync(journalFileOf(file)).mode & 0o777).toBe(0o600);
@@ -51,7 +63,11 @@ describe('the landing journal', () => {
     expect(all.next).toBe(journal.size);
     expect(all.records).toEqual([
       { kind: 'delivery', offset: expect.any(Number), ...delivery(1) },
-      { kind: 'delivery', offset: expect.any(Number), ...delivery(2, { state: 'ignored', reason: 'Disabled' }) },
+      {
+        kind: 'delivery',
+        offset: expect.any(Number),
+        ...delivery(2, { state: 'ignored', reason: 'Disabled' }),
+      },
       { kind: 'delivery', offset: expect.any(Number), ...delivery(3, { selfTest: 1, state: 'processed' }) },
       { kind: 'duplicate', offset: expect.any(Number), id: delivery(1).id },
     ]);
@@ -67,7 +83,7 @@ describe('the landing journal', () => {
 
   it('ends at a frame a crash cut short or that fails its check, cuts it off at open, and appends after it', () => {
     const file = databaseFile();
-    const journal = LandingJournal.open(file, 'FULL');
+    const journal = LandingJournal.open(file, 'FULL', 0);
     journal.append(frameOf([delivery(1)]));
     const intact = journal.size;
     journal.close();
@@ -75,10 +91,10 @@ describe('the landing journal', () => {
     const torn = frameOf([delivery(2), delivery(3)]);
     appendFileSync(journalFileOf(file), torn.subarray(0, torn.length - 7));
 
-    const reopened = LandingJournal.open(file, 'NORMAL');
-    expect(reopened.read(0, Number.POSITIVE_INFINITY, true).records.map((r) => r.kind === 'delivery' && r.id)).toEqual([
-      delivery(1).id,
-    ]);
+    const reopened = LandingJournal.open(file, 'NORMAL', 0);
+    expect(
+      reopened.read(0, Number.POSITIVE_INFINITY, true).records.map((r) => r.kind === 'delivery' && r.id),
+    ).toEqual([delivery(1).id]);
     expect(statSync(journalFileOf(file)).size).toBe(intact);
     reopened.append(frameOf([delivery(4)]));
     expect(reopened.read(0, Number.POSITIVE_INFINITY).records).toHaveLength(2);
@@ -88,22 +104,45 @@ describe('the landing journal', () => {
     const bytes = readFileSync(journalFileOf(file));
     bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 0xff;
     writeFileSync(journalFileOf(file), bytes);
-    const checked = LandingJournal.open(file, 'NORMAL');
+    const checked = LandingJournal.open(file, 'NORMAL', 0);
     expect(checked.read(0, Number.POSITIVE_INFINITY, true).records).toHaveLength(1);
     expect(checked.size).toBe(intact);
     checked.close();
   });
 
-  it('answers nothing, and does not fail, at an offset where no record starts', () => {
-    const journal = LandingJournal.open(undefined, 'NORMAL');
+  it('does not fail at an offset where no record starts (a place the index kept for a frame never written)', () => {
+    const journal = LandingJournal.open(undefined, 'NORMAL', 0);
     journal.append(frameOf([delivery(1), delivery(2)]));
-    for (let offset = -1; offset < journal.size + 10; offset++) {
-      const record = journal.recordAt(offset);
-      if (record) expect(record.offset).toBe(offset);
-    }
+    const records = journal.read(0, 10).records;
+    for (let offset = -1; offset < journal.size + 10; offset++)
+      expect(() => journal.recordAt(offset)).not.toThrow();
+    for (const record of records) expect(journal.recordAt(record.offset)).toEqual(record);
     expect(journal.recordAt(journal.size)).toBeUndefined();
+    expect(journal.recordAt(0)).toBeUndefined();
+  });
+
+  it('starts a new generation when emptied, and keeps a file it cannot read aside', () => {
+    const file = databaseFile();
+    const journal = LandingJournal.open(file, 'NORMAL', 6);
+    expect(journal.generation).toBe(7);
+    journal.append(frameOf([delivery(1)]));
+    const end = journal.size;
+    // What hub_webhook_landing_moved says decides where a reader starts.
+    expect(journal.startOf({ generation: 7, position: end })).toBe(end);
+    expect(journal.startOf({ generation: 6, position: end })).toBe(journal.start);
+    expect(journal.startOf(undefined)).toBe(journal.start);
     journal.clear();
-    expect(journal.size).toBe(0);
-    expect(journal.read(0, 10).records).toEqual([]);
+    expect(journal.generation).toBe(8);
+    expect(journal.size).toBe(journal.start);
+    journal.close();
+    const again = LandingJournal.open(file, 'NORMAL', 6);
+    expect(again.generation).toBe(8);
+    again.close();
+
+    writeFileSync(journalFileOf(file), 'not a journal at all, but longer than a header');
+    const fresh = LandingJournal.open(file, 'NORMAL', 8);
+    expect(fresh.generation).toBe(9);
+    expect(readdirSync(dir as string).some((name) => name.includes('.landing.unreadable-'))).toBe(true);
+    fresh.close();
   });
 });

@@ -6,6 +6,7 @@ import {
   ftruncateSync,
   openSync,
   readSync,
+  renameSync,
   writeSync,
 } from 'node:fs';
 import { crc32 } from 'node:zlib';
@@ -18,7 +19,8 @@ import { crc32 } from 'node:zlib';
  * fsync, so both survive a killed process, and FULL syncs both), at a fraction of the cost: no
  * locks, no pages, no index, the bodies written as received.
  *
- * A frame: payload length (u32), CRC-32 of the payload (u32), payload (its records). A frame a
+ * The file starts with its generation (see JOURNAL_HEADER). A frame: payload length (u32),
+ * CRC-32 of the payload (u32), payload (its records). A frame a
  * crash cut short, or one that does not match its CRC, ends the journal when it is opened: no
  * delivery in it was answered. Records (all integers little-endian, strings as u32 length + UTF-8):
  * - delivery: u32 record length, u8 1, id, integration id, dedupe key, f64 received at, headers
@@ -141,6 +143,8 @@ export class FrameWriter {
 
   reset(): void {
     this.length = FRAME_HEADER;
+    // A batch of large bodies grew it: not kept for the small ones that follow.
+    if (this.buffer.length > 1024 * 1024) this.buffer = Buffer.allocUnsafe(64 * 1024);
   }
 
   /** The record at `position` of this frame, not yet written. */
@@ -254,18 +258,65 @@ function memoryMedium(): Medium {
 /** The landing journal's file, next to the database file. */
 export const journalFileOf = (databaseFile: string) => `${databaseFile}.landing`;
 
+/** Where the journal stands: its generation, and the offset its records have been moved up to. */
+export interface MovedUpTo {
+  generation: number;
+  position: number;
+}
+
+/**
+ * The journal's first bytes: a mark, and its generation (u32 mark, u32 format, f64 generation).
+ * Emptying the journal starts a new generation; hub_webhook_landing_moved holds the generation
+ * and offset a move reached, in the move's transaction. An offset of an older generation says the
+ * journal was emptied after that move: nothing in the new one has been moved yet. So no stop,
+ * wherever it falls, makes a record moved twice, nor skipped.
+ */
+const JOURNAL_HEADER = 16;
+const JOURNAL_MARK = 0x4a4c4843; // "CHLJ"
+const JOURNAL_FORMAT = 1;
+/** Larger than any record can be (a body is at most 1 MiB, headers far less). */
+const MAX_RECORD = 4 * 1024 * 1024;
+
+function journalHeader(generation: number): Buffer {
+  const header = Buffer.alloc(JOURNAL_HEADER);
+  header.writeUInt32LE(JOURNAL_MARK, 0);
+  header.writeUInt32LE(JOURNAL_FORMAT, 4);
+  header.writeDoubleLE(generation, 8);
+  return header;
+}
+
 export class LandingJournal {
   private end: number;
+  private current = 0;
+  /** Set when a failed write could not be cut off again: no frame may follow it. */
+  private broken: Error | undefined;
 
   private constructor(private readonly medium: Medium) {
     this.end = medium.size();
   }
 
-  /** A file journal next to `databaseFile` (FULL: each frame synced), or one in memory. */
-  static open(databaseFile: string | undefined, synchronous: 'NORMAL' | 'FULL'): LandingJournal {
-    return new LandingJournal(
-      databaseFile ? fileMedium(journalFileOf(databaseFile), synchronous === 'FULL') : memoryMedium(),
-    );
+  /**
+   * A file journal next to `databaseFile` (FULL: each frame synced), or one in memory. A journal
+   * with no readable header (new, or cut short before its header was whole) starts anew with the
+   * generation after `lastGeneration` (hub_webhook_landing_moved's).
+   */
+  static open(
+    databaseFile: string | undefined,
+    synchronous: 'NORMAL' | 'FULL',
+    lastGeneration: number,
+  ): LandingJournal {
+    const file = databaseFile ? journalFileOf(databaseFile) : undefined;
+    const journal = new LandingJournal(file ? fileMedium(file, synchronous === 'FULL') : memoryMedium());
+    const generation = journal.readGeneration();
+    if (generation !== undefined) journal.current = generation;
+    else if (journal.end < JOURNAL_HEADER) journal.startGeneration(lastGeneration + 1);
+    else {
+      // Not a journal this hub wrote: kept aside for whoever wants to look, never overwritten.
+      journal.close();
+      if (file) renameSync(file, `${file}.unreadable-${Date.now()}`);
+      return LandingJournal.open(databaseFile, synchronous, lastGeneration);
+    }
+    return journal;
   }
 
   /**
@@ -274,7 +325,40 @@ export class LandingJournal {
    */
   static inspect(databaseFile: string): LandingJournal | undefined {
     const file = journalFileOf(databaseFile);
-    return existsSync(file) ? new LandingJournal(fileMedium(file, false, true)) : undefined;
+    if (!existsSync(file)) return undefined;
+    const journal = new LandingJournal(fileMedium(file, false, true));
+    journal.current = journal.readGeneration() ?? 0;
+    return journal;
+  }
+
+  private readGeneration(): number | undefined {
+    if (this.end < JOURNAL_HEADER) return undefined;
+    const header = this.bytesAt(0, JOURNAL_HEADER);
+    if (header.readUInt32LE(0) !== JOURNAL_MARK || header.readUInt32LE(4) !== JOURNAL_FORMAT)
+      return undefined;
+    return header.readDoubleLE(8);
+  }
+
+  private startGeneration(generation: number): void {
+    this.medium.truncate(0);
+    this.end = 0;
+    try {
+      this.medium.append(journalHeader(generation));
+    } catch (error) {
+      this.broken = error as Error;
+      throw error;
+    }
+    this.end = JOURNAL_HEADER;
+    this.current = generation;
+  }
+
+  get generation(): number {
+    return this.current;
+  }
+
+  /** The offset of the first frame. */
+  get start(): number {
+    return JOURNAL_HEADER;
   }
 
   /** Bytes written (the offset the next frame starts at). */
@@ -282,16 +366,25 @@ export class LandingJournal {
     return this.end;
   }
 
+  /** Where a reader starts, given what hub_webhook_landing_moved says (undefined: nothing moved yet). */
+  startOf(moved: MovedUpTo | undefined): number {
+    return moved && moved.generation === this.current ? Math.min(moved.position, this.end) : JOURNAL_HEADER;
+  }
+
   /** Appends a frame; returns the offset it starts at. Throws when it could not be written. */
   append(frame: Buffer): number {
+    if (this.broken) throw this.broken;
     const at = this.end;
     try {
       this.medium.append(frame);
     } catch (error) {
-      // Whatever part was written is cut off again, or the next frame would follow a torn one.
+      // Whatever part was written is cut off again, or the next frame would follow a torn one
+      // (and be cut off with it at the next start). Should that fail too, nothing more is written.
       try {
         this.medium.truncate(at);
-      } catch {}
+      } catch {
+        this.broken = error as Error;
+      }
       throw error;
     }
     this.end += frame.length;
@@ -304,11 +397,11 @@ export class LandingJournal {
     return into.subarray(0, read);
   }
 
-  /** The record at `offset` (an offset `add` was told of), or undefined past the end. */
+  /** The record at `offset` (an offset `add` was told of), or undefined when no record is there. */
   recordAt(offset: number): JournalRecord | undefined {
-    if (offset < 0 || offset + 5 > this.end) return undefined;
+    if (offset < JOURNAL_HEADER || offset + 5 > this.end) return undefined;
     const length = this.bytesAt(offset, 4).readUInt32LE(0);
-    if (length < 5 || offset + length > this.end) return undefined;
+    if (length < 5 || length > MAX_RECORD || offset + length > this.end) return undefined;
     return readRecord(this.bytesAt(offset, length), 0, offset);
   }
 
@@ -319,7 +412,7 @@ export class LandingJournal {
    */
   read(from: number, records: number, repair = false): { records: JournalRecord[]; next: number } {
     const found: JournalRecord[] = [];
-    let at = from;
+    let at = Math.max(from, JOURNAL_HEADER);
     while (at + FRAME_HEADER <= this.end && found.length < records) {
       const header = this.bytesAt(at, FRAME_HEADER);
       const length = header.readUInt32LE(0);
@@ -341,10 +434,9 @@ export class LandingJournal {
     return { records: found, next: at };
   }
 
-  /** Empties the journal: everything in it has been moved. */
+  /** Empties the journal (everything in it has been moved): a new generation begins. */
   clear(): void {
-    this.medium.truncate(0);
-    this.end = 0;
+    this.startGeneration(this.current + 1);
   }
 
   close(): void {
@@ -354,18 +446,28 @@ export class LandingJournal {
 
 /**
  * The deliveries landed and not yet moved into the inbox, read from another process (a test, a
- * bench): `moved` is hub_webhook_landing_moved's position.
+ * bench): `moved` is what hub_webhook_landing_moved says.
  */
 export function landedDeliveries(
   databaseFile: string,
-  moved: number,
+  moved: MovedUpTo | undefined,
 ): Array<Extract<JournalRecord, { kind: 'delivery' }>> {
   const journal = LandingJournal.inspect(databaseFile);
   if (!journal) return [];
   try {
-    // Past the end: emptied, and the position not yet reset.
-    const { records } = journal.read(moved <= journal.size ? moved : 0, Number.POSITIVE_INFINITY);
+    const { records } = journal.read(journal.startOf(moved), Number.POSITIVE_INFINITY);
     return records.filter((record) => record.kind === 'delivery');
+  } finally {
+    journal.close();
+  }
+}
+
+/** How many bytes of the journal are not yet moved (a cheap "anything left?" for another process). */
+export function landedBytes(databaseFile: string, moved: MovedUpTo | undefined): number {
+  const journal = LandingJournal.inspect(databaseFile);
+  if (!journal) return 0;
+  try {
+    return journal.size - journal.startOf(moved);
   } finally {
     journal.close();
   }

@@ -1,3 +1,4 @@
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createJobQueue, jobsMigrations, type MigrationSet, migrateToLatest } from '@calmhub/platform';
 import { createSqliteTestStore, type TestStore } from '@calmhub/platform/testing';
 import { type Kysely, sql } from 'kysely';
@@ -7,7 +8,8 @@ import { hubMigrationSets, hubMigrations } from '../store/migrations.js';
 import type { HubTables } from '../store/tables.js';
 import { DedupeIndex, fingerprint } from './dedupe-index.js';
 import { PROCESS_DELIVERY } from './jobs.js';
-import { settleLanding } from './landing.js';
+import { closeLanding, settleLanding } from './landing.js';
+import { FrameWriter, journalFileOf, type LandedDelivery, LandingJournal } from './landing-journal.js';
 
 describe('the dedupe index', () => {
   it('finds every key added, with its place, across its growth; other keys rarely match a fingerprint', () => {
@@ -144,5 +146,144 @@ describe('the landing (SQLite)', () => {
       .where('name' as never, '=', PROCESS_DELIVERY as never)
       .execute();
     expect(queued).toHaveLength(1);
+  });
+});
+
+describe('the landing journal across stops (SQLite)', () => {
+  let testStore: TestStore | undefined;
+  afterEach(async () => {
+    if (testStore) await closeLanding(testStore.store.db);
+    await testStore?.cleanup();
+    testStore = undefined;
+  });
+
+  const integrationId = '0190a6f8-1234-7000-8000-000000000001';
+  const landed = (n: number): Omit<LandedDelivery, 'body'> => ({
+    id: `0190a6f8-1234-7000-8000-${String(n).padStart(12, '0')}`,
+    integrationId,
+    dedupeKey: `id:msg_${n}`,
+    receivedAt: 1000 + n,
+    headers: '{}',
+    selfTest: 0,
+    state: null,
+    reason: null,
+    about: 'FEATURE\u001fFEATURE.UPDATED\u001f0190a6f8-1234-7000-8000-0000000000aa\u001ffeature',
+    duplicates: 0,
+  });
+  const body = Buffer.from('{"resourceType":"FEATURE","resourceId":"0190a6f8-1234-7000-8000-0000000000aa"}');
+
+  async function setUp(upTo?: string) {
+    testStore = await createSqliteTestStore([
+      jobsMigrations,
+      upTo
+        ? {
+            name: hubMigrations.name,
+            migrations: Object.fromEntries(
+              Object.entries(hubMigrations.migrations).filter(([name]) => name <= upTo),
+            ),
+          }
+        : hubMigrations,
+    ]);
+    const { store } = testStore;
+    const db = store.db as unknown as Kysely<HubTables>;
+    await sql`pragma foreign_keys = off`.execute(db);
+    const columns = await sql<{
+      name: string;
+      notnull: number;
+      dflt_value: unknown;
+    }>`pragma table_info(hub_integrations)`.execute(db);
+    const integration: Record<string, unknown> = { id: integrationId, tenant_id: 't', project_id: 'p' };
+    for (const column of columns.rows)
+      if (column.notnull && column.dflt_value === null && !(column.name in integration))
+        integration[column.name] = 'x';
+    await db
+      .insertInto('hub_integrations')
+      .values(integration as never)
+      .execute();
+    const deps = {
+      db,
+      queue: createJobQueue(store),
+      store,
+      clock: { now: () => 5000 },
+      config: {
+        webhookBurstProcessingShare: 0.05,
+        webhookBurstProcessingDelayMs: 0,
+        sqliteSynchronous: 'NORMAL',
+      },
+    } as unknown as HubDeps;
+    return { db, deps, journalFile: journalFileOf(testStore.location) };
+  }
+  const inbox = (db: Kysely<HubTables>) =>
+    db.selectFrom('hub_webhook_inbox').select(['id', 'duplicates']).orderBy('id').execute();
+  const processJobs = async (db: Kysely<HubTables>) =>
+    (
+      await db
+        .selectFrom('calmhub_jobs' as never)
+        .select('id' as never)
+        .where('name' as never, '=', PROCESS_DELIVERY as never)
+        .execute()
+    ).length;
+
+  it('moves nothing twice when the process stopped between a move and emptying the journal', async () => {
+    const { db, deps, journalFile } = await setUp();
+    const journal = LandingJournal.open(testStore?.location, 'NORMAL', 0);
+    const writer = new FrameWriter();
+    writer.delivery(landed(1), body);
+    writer.delivery(landed(2), body);
+    writer.duplicate(landed(1).id);
+    journal.append(Buffer.from(writer.frame()));
+    journal.close();
+    const before = readFileSync(journalFile);
+
+    await settleLanding(deps);
+    expect(await inbox(db)).toEqual([
+      { id: landed(1).id, duplicates: 1 },
+      { id: landed(2).id, duplicates: 0 },
+    ]);
+    // One job for both: they are about the same feature.
+    const jobs = await processJobs(db);
+    expect(jobs).toBe(1);
+
+    // The stop fell after the move committed and before the journal was emptied: the file as it was.
+    await closeLanding(db);
+    writeFileSync(journalFile, before);
+    await settleLanding(deps);
+    expect(await inbox(db)).toEqual([
+      { id: landed(1).id, duplicates: 1 },
+      { id: landed(2).id, duplicates: 0 },
+    ]);
+    expect(await processJobs(db)).toBe(jobs);
+  });
+
+  it('carries rows landed in the table over after cutting off a frame a stop left torn', async () => {
+    const { db, deps, journalFile } = await setUp('0013_inbox_landing_journal');
+    await db
+      .insertInto('hub_webhook_landing')
+      .values({
+        seq: 1,
+        id: landed(7).id,
+        integration_id: integrationId,
+        dedupe_key: landed(7).dedupeKey,
+        received_at: 1007,
+        headers: '{}',
+        body: body.toString(),
+        self_test: 0,
+        state: null,
+        reason: null,
+        duplicates: 0,
+        about: landed(7).about,
+      })
+      .execute();
+    // A first start after the upgrade, stopped in the middle of writing the carried rows.
+    const journal = LandingJournal.open(testStore?.location, 'NORMAL', 0);
+    const writer = new FrameWriter();
+    writer.delivery(landed(7), body);
+    const frame = Buffer.from(writer.frame());
+    journal.close();
+    appendFileSync(journalFile, frame.subarray(0, frame.length - 5));
+
+    await settleLanding(deps);
+    expect(await inbox(db)).toEqual([{ id: landed(7).id, duplicates: 0 }]);
+    expect(await db.selectFrom('hub_webhook_landing').selectAll().execute()).toEqual([]);
   });
 });

@@ -87,15 +87,20 @@ export const keyOf = (integrationId: string, dedupeKey: string) => `${integratio
 async function openLanding(deps: Deps): Promise<LandingState> {
   const sqlite = deps.store.sqlite;
   if (!sqlite) throw new Error('The landing is for SQLite stores');
-  const journal = LandingJournal.open(sqlite.file, deps.config.sqliteSynchronous);
   const row = await deps.db
     .selectFrom('hub_webhook_landing_moved')
-    .select('position')
+    .select(['generation', 'position'])
     .where('id', '=', 1)
     .executeTakeFirst();
-  // Past the end: the journal was emptied and the process stopped before the offset was reset.
-  const moved = row && Number(row.position) <= journal.size ? Number(row.position) : 0;
+  const movedUpTo = row && { generation: Number(row.generation), position: Number(row.position) };
+  const journal = LandingJournal.open(sqlite.file, deps.config.sqliteSynchronous, movedUpTo?.generation ?? 0);
+  const moved = journal.startOf(movedUpTo);
+  // What a stop cut short is cut off first: nothing in it was answered, and what is appended
+  // next (rows carried over, deliveries) must follow whole frames.
+  const { records } = journal.read(moved, Number.POSITIVE_INFINITY, true);
+  const carried = journal.size;
   await carryLandingRows(deps, journal);
+  if (journal.size > carried) records.push(...journal.read(carried, Number.POSITIVE_INFINITY).records);
   const state: LandingState = {
     sqlite,
     journal,
@@ -105,12 +110,11 @@ async function openLanding(deps: Deps): Promise<LandingState> {
     moveQueued: false,
     moving: Promise.resolve(),
   };
-  const { records } = journal.read(moved, Number.POSITIVE_INFINITY, true);
   for (const record of records)
     if (record.kind === 'delivery')
       state.index.add(fingerprint(keyOf(record.integrationId, record.dedupeKey)), record.offset);
   // Landed before a stop and not moved: a job moves them (one waiting at a time, see moveJob).
-  if (moved < journal.size) await deps.queue.enqueueMany([moveJob(deps.clock.now(), false)]);
+  if (records.length > 0) await deps.queue.enqueueMany([moveJob(deps.clock.now(), false)]);
   void fillIndex(deps, state.index);
   return state;
 }
@@ -227,9 +231,9 @@ function moveChunk(
   state: LandingState,
   limit: number,
   prepare: (text: string) => SqliteStatement,
-): { count: number; next: number; emptied: boolean } {
+): { count: number; next: number } {
   const { records, next } = state.journal.read(state.moved, limit);
-  if (records.length === 0) return { count: 0, next, emptied: false };
+  if (records.length === 0) return { count: 0, next };
   const integration = prepare('select tenant_id, project_id from hub_integrations where id = ?');
   const owners = new Map<string, { tenant_id: string; project_id: string } | undefined>();
   const rows: WebhookInboxTable[] = [];
@@ -281,18 +285,15 @@ function moveChunk(
     const statement = deps.queue.enqueueStatement(jobs.slice(i, i + ENQUEUE_CHUNK));
     prepare(statement.sql).run(statement.parameters);
   }
-  // All moved: the journal is emptied once this has committed, so the offset is 0. Should the
-  // process stop in between, the next start moves the records again: the inbox has them already,
-  // so they are neither stored nor processed twice.
-  const emptied = next === state.journal.size;
-  recordMoved(prepare, emptied ? 0 : next);
-  return { count: records.length, next, emptied };
+  recordMoved(prepare, state.journal.generation, next);
+  return { count: records.length, next };
 }
 
-function recordMoved(prepare: (text: string) => SqliteStatement, position: number): void {
+function recordMoved(prepare: (text: string) => SqliteStatement, generation: number, position: number): void {
   prepare(
-    'insert into hub_webhook_landing_moved (id, position) values (1, ?) on conflict (id) do update set position = excluded.position',
-  ).run(position);
+    'insert into hub_webhook_landing_moved (id, generation, position) values (1, ?, ?) ' +
+      'on conflict (id) do update set generation = excluded.generation, position = excluded.position',
+  ).run(generation, position);
 }
 
 /**
@@ -302,17 +303,18 @@ function recordMoved(prepare: (text: string) => SqliteStatement, position: numbe
  */
 function moveOnce(deps: Deps, state: LandingState, limit: number): Promise<number> {
   const run = state.moving.then(async () => {
-    const { count, next, emptied } = await state.sqlite.transaction((prepare) =>
+    const { count, next } = await state.sqlite.transaction((prepare) =>
       moveChunk(deps, state, limit, prepare),
     );
     if (count === 0) return 0;
     state.moved = next;
-    // Unless a batch landed since (the edge may have waited for a transaction to end): its
-    // records are moved by the next chunk, and a restart would find them from offset 0.
-    if (emptied && next === state.journal.size) {
+    // All moved (and nothing landed since: the edge may have waited for a transaction to end):
+    // a new generation begins. Should the process stop before, or right after, the next start
+    // finds what the move recorded (see landing-journal.ts, JOURNAL_HEADER).
+    if (next === state.journal.size) {
       state.base += state.journal.size;
       state.journal.clear();
-      state.moved = 0;
+      state.moved = state.journal.start;
     }
     deps.queue.enqueued();
     return count;

@@ -180,14 +180,15 @@ export async function inboxLeanLanding({ db, types }: MigrationContext): Promise
 
 /**
  * The landing journal (see inbox/landing-journal.ts) replaces the landing table on SQLite: this
- * row says up to which offset its records have been moved into the inbox, written in the move's
- * transaction so that no record is moved twice. The table stays until the rows landed before the
- * upgrade have been carried into the journal (at start, see landing.ts).
+ * row says which generation of the journal, up to which offset, has been moved into the inbox,
+ * written in the move's transaction so that no record is moved twice. The table stays until the
+ * rows landed before the upgrade have been carried into the journal (at start, see landing.ts).
  */
 export async function inboxLandingJournal({ db }: MigrationContext): Promise<void> {
   await db.schema
     .createTable('hub_webhook_landing_moved')
     .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('generation', 'bigint', (c) => c.notNull())
     .addColumn('position', 'bigint', (c) => c.notNull())
     .execute();
 }

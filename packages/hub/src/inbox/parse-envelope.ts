@@ -114,6 +114,14 @@ export function parseEnvelope(body: unknown): Envelope {
 export function dedupeKey(webhookId: string | undefined, envelope: Envelope, body: Buffer): string {
   if (webhookId) return `id:${webhookId}`;
   if (envelope.resourceId && envelope.eventType && envelope.resourceTimestamp)
-    return `res:${envelope.resourceId.toLowerCase()}:${envelope.eventType}:${envelope.resourceTimestamp}`;
+    return wellFormed(
+      `res:${envelope.resourceId.toLowerCase()}:${envelope.eventType}:${envelope.resourceTimestamp}`,
+    );
   return `sha256:${createHash('sha256').update(body).digest('hex')}`;
 }
+
+/**
+ * A key from the body may hold a lone surrogate (JSON's `"\ud800"`); stored as UTF-8 it becomes
+ * U+FFFD, so it is compared and stored in that form from the start, or a resend would not match.
+ */
+const wellFormed = (key: string): string => (key as string & { toWellFormed(): string }).toWellFormed();

@@ -11,7 +11,7 @@ import {
 } from './check-delivery.js';
 import { fingerprint, IN_INBOX } from './dedupe-index.js';
 import { edgePressure, HEAVY_BURST_PER_SECOND } from './edge-pressure.js';
-import { keyOf, type LandingState, landingFor, moveJob } from './landing.js';
+import { closeLanding, keyOf, type LandingState, landingFor, moveJob } from './landing.js';
 import { FrameWriter } from './landing-journal.js';
 
 type Deps = Pick<HubDeps, 'db' | 'clock' | 'secrets' | 'queue' | 'config' | 'store' | 'logger'>;
@@ -56,6 +56,12 @@ export class SqliteEdge {
     SqliteEdge.edges.set(deps.db, pending);
     pending.catch(() => SqliteEdge.edges.delete(deps.db));
     return pending;
+  }
+
+  /** The hub stopping: the edge of this store is forgotten and its landing journal closed. */
+  static async close(db: object): Promise<void> {
+    SqliteEdge.edges.delete(db);
+    await closeLanding(db);
   }
 
   /** Checks and lands deliveries as one frame; one result per delivery, in order. */
@@ -105,7 +111,7 @@ export class SqliteEdge {
       // Added now, so that a resend later in this batch is found; should the frame not be
       // written, the place is past the journal's end and names nothing (see find).
       state.index.add(print, state.base + frameAt + writer.position);
-      writer.delivery(landedDelivery(checked, now), delivery.body);
+      writer.delivery(landedDelivery(checked, now), checked.bytes);
       results.push({ outcome: 'accepted', id: checked.id });
       if (delivery.selfTest) selfTested.push(checked.integration);
       else received.add(checked.integration);

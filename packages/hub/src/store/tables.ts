@@ -471,7 +471,7 @@ export type HubTables = RunTables & {
   hub_sync_runs: SyncRunsTable;
   hub_webhook_inbox: WebhookInboxTable;
   hub_webhook_landing: WebhookLandingTable;
-  hub_webhook_landing_moved: { id: number; position: number };
+  hub_webhook_landing_moved: { id: number; generation: number; position: number };
   hub_webhook_state: WebhookStateTable;
   hub_status_actions: StatusActionsTable;
   hub_story_guards: StoryGuardsTable;
