@@ -29,6 +29,40 @@ describe('the dedupe index', () => {
   });
 });
 
+/**
+ * What moving the landing takes, for a store with this integration (foreign keys are off on the
+ * connection, so only its NOT NULL columns without a default need a value).
+ */
+async function landingDeps(
+  store: TestStore['store'],
+  integration: { id: string; tenant_id: string; project_id: string },
+): Promise<HubDeps> {
+  const db = store.db as unknown as Kysely<HubTables>;
+  const columns = await sql<{
+    name: string;
+    notnull: number;
+    dflt_value: unknown;
+  }>`pragma table_info(hub_integrations)`.execute(db);
+  const row: Record<string, unknown> = { ...integration };
+  for (const column of columns.rows)
+    if (column.notnull && column.dflt_value === null && !(column.name in row)) row[column.name] = 'x';
+  await db
+    .insertInto('hub_integrations')
+    .values(row as never)
+    .execute();
+  return {
+    db,
+    queue: createJobQueue(store),
+    store,
+    clock: { now: () => 5000 },
+    config: {
+      webhookBurstProcessingShare: 0.05,
+      webhookBurstProcessingDelayMs: 0,
+      sqliteSynchronous: 'NORMAL',
+    },
+  } as unknown as HubDeps;
+}
+
 describe('the landing (SQLite)', () => {
   let testStore: TestStore | undefined;
   afterEach(async () => {
@@ -86,35 +120,7 @@ describe('the landing (SQLite)', () => {
 
     // Moved: what the lean row leaves out is derived again (tenant and project from the integration,
     // whose other columns do not matter here: foreign keys are still off on this connection).
-    const columns = await sql<{
-      name: string;
-      notnull: number;
-      dflt_value: unknown;
-    }>`pragma table_info(hub_integrations)`.execute(db);
-    const integration: Record<string, unknown> = {
-      id: integrationId,
-      tenant_id: tenantId,
-      project_id: projectId,
-    };
-    for (const column of columns.rows)
-      if (column.notnull && column.dflt_value === null && !(column.name in integration))
-        integration[column.name] = 'x';
-    await db
-      .insertInto('hub_integrations')
-      .values(integration as never)
-      .execute();
-    const queue = createJobQueue(store);
-    const deps = {
-      db,
-      queue,
-      store,
-      clock: { now: () => 5000 },
-      config: {
-        webhookBurstProcessingShare: 0.05,
-        webhookBurstProcessingDelayMs: 0,
-        sqliteSynchronous: 'NORMAL',
-      },
-    } as unknown as HubDeps;
+    const deps = await landingDeps(store, { id: integrationId, tenant_id: tenantId, project_id: projectId });
     // At start the rows are carried into the landing journal, then moved from there.
     await settleLanding(deps);
     expect(await db.selectFrom('hub_webhook_landing').selectAll().execute()).toEqual([]);
@@ -187,30 +193,7 @@ describe('the landing journal across stops (SQLite)', () => {
     const { store } = testStore;
     const db = store.db as unknown as Kysely<HubTables>;
     await sql`pragma foreign_keys = off`.execute(db);
-    const columns = await sql<{
-      name: string;
-      notnull: number;
-      dflt_value: unknown;
-    }>`pragma table_info(hub_integrations)`.execute(db);
-    const integration: Record<string, unknown> = { id: integrationId, tenant_id: 't', project_id: 'p' };
-    for (const column of columns.rows)
-      if (column.notnull && column.dflt_value === null && !(column.name in integration))
-        integration[column.name] = 'x';
-    await db
-      .insertInto('hub_integrations')
-      .values(integration as never)
-      .execute();
-    const deps = {
-      db,
-      queue: createJobQueue(store),
-      store,
-      clock: { now: () => 5000 },
-      config: {
-        webhookBurstProcessingShare: 0.05,
-        webhookBurstProcessingDelayMs: 0,
-        sqliteSynchronous: 'NORMAL',
-      },
-    } as unknown as HubDeps;
+    const deps = await landingDeps(store, { id: integrationId, tenant_id: 't', project_id: 'p' });
     return { db, deps, journalFile: journalFileOf(testStore.location) };
   }
   const inbox = (db: Kysely<HubTables>) =>
