@@ -306,8 +306,9 @@ const ABOUT_SEPARATOR = '\u001f';
  * reads them back without parsing the body again.
  */
 function aboutOf(envelope: Envelope): string {
-  const kind = envelope.kind === 'unknown' ? '' : envelope.kind;
-  return `${envelope.resourceType ?? ''}${ABOUT_SEPARATOR}${envelope.eventType ?? ''}${ABOUT_SEPARATOR}${envelope.resourceId?.toLowerCase() ?? ''}${ABOUT_SEPARATOR}${kind}`;
+  const about = aboutColumns(envelope);
+  const separator = ABOUT_SEPARATOR;
+  return `${about.resource_type ?? ''}${separator}${about.event_type ?? ''}${separator}${about.resource_id ?? ''}${separator}${about.item_kind ?? ''}`;
 }
 
 /** The about columns back from a landing row's `about` (aboutOf). */

@@ -40,8 +40,7 @@ class DeliveryRate {
     if (this.thisSecond + this.lastSecond <= HEAVY_BURST_PER_SECOND) this.heavySince = undefined;
     this.thisSecond += count;
     const rate = this.thisSecond + this.lastSecond;
-    if (rate <= HEAVY_BURST_PER_SECOND) this.heavySince = undefined;
-    else this.heavySince ??= performance.now();
+    if (rate > HEAVY_BURST_PER_SECOND) this.heavySince ??= performance.now();
     return rate;
   }
 
@@ -96,8 +95,13 @@ class ProcessingGate {
     const share = config.webhookBurstProcessingShare;
     if (!this.underBurst() && this.nextAt <= performance.now()) return this.timed(work, share);
     const turn = this.tail.then(async () => {
-      while (this.rate.heavyFor() > 0 && this.rate.heavyFor() < config.webhookBurstProcessingDelayMs)
+      for (
+        let heavyFor = this.rate.heavyFor();
+        heavyFor > 0 && heavyFor < config.webhookBurstProcessingDelayMs;
+      ) {
         await sleep(BURST_LOOK_MS);
+        heavyFor = this.rate.heavyFor();
+      }
       const wait = this.nextAt - performance.now();
       await (wait > 0 ? sleep(wait) : nextTurn());
       return this.timed(work, share);

@@ -145,9 +145,8 @@ class IngestBatcher {
  * inbox with their processing jobs.
  */
 function ingestTogether(deps: Deps, deliveries: Delivery[]): Promise<IngestResult[]> {
-  const sqlite = deps.store.sqlite;
-  if (!sqlite) return storeTogether(deps, deliveries);
-  const edge = SqliteEdge.of(deps, sqlite);
+  if (!deps.store.sqlite) return storeTogether(deps, deliveries);
+  const edge = SqliteEdge.of(deps);
   return edge instanceof Promise
     ? edge.then((ready) => ready.landTogether(deliveries))
     : edge.landTogether(deliveries);

@@ -1,4 +1,4 @@
-import type { SqliteAccess, SqliteStatement } from '@calmhub/platform';
+import type { SqliteStatement } from '@calmhub/platform';
 import type { HubDeps } from '../app/deps.js';
 import {
   check,
@@ -35,19 +35,18 @@ export class SqliteEdge {
 
   private constructor(
     private readonly deps: Deps,
-    private readonly sqlite: SqliteAccess,
     private readonly state: LandingState,
   ) {}
 
   private static readonly edges = new WeakMap<object, SqliteEdge | Promise<SqliteEdge>>();
 
   /** One per store (a hub process has one; tests start several hubs in one process). */
-  static of(deps: Deps, sqlite: SqliteAccess): SqliteEdge | Promise<SqliteEdge> {
+  static of(deps: Deps): SqliteEdge | Promise<SqliteEdge> {
     const known = SqliteEdge.edges.get(deps.db);
     if (known) return known;
     const state = landingFor(deps);
     const make = (read: LandingState) => {
-      const edge = new SqliteEdge(deps, sqlite, read);
+      const edge = new SqliteEdge(deps, read);
       SqliteEdge.edges.set(deps.db, edge);
       return edge;
     };
@@ -66,7 +65,7 @@ export class SqliteEdge {
 
   /** Checks and lands deliveries as one frame; one result per delivery, in order. */
   landTogether(deliveries: Delivery[]): Promise<IngestResult[]> {
-    return this.sqlite.direct((prepare) => this.land(prepare, deliveries));
+    return this.state.sqlite.direct((prepare) => this.land(prepare, deliveries));
   }
 
   private land(prepare: (text: string) => SqliteStatement, deliveries: Delivery[]): IngestResult[] {
@@ -98,8 +97,9 @@ export class SqliteEdge {
       }
       const owner = checked.integration.id;
       const print = fingerprint(keyOf(owner, checked.dedupe));
-      if (!state.index.complete || state.index.placesOf(print).length > 0) {
-        const found = this.find(print, owner, checked.dedupe, frameAt);
+      const places = state.index.placesOf(print);
+      if (!state.index.complete || places.length > 0) {
+        const found = this.find(places, owner, checked.dedupe, frameAt);
         if (found) {
           // Counted on the stored delivery: in this frame, or in the inbox at once.
           if (found.landed) writer.duplicate(found.id);
@@ -108,8 +108,8 @@ export class SqliteEdge {
           continue;
         }
       }
-      // Added now, so that a resend later in this batch is found; should the frame not be
-      // written, the place is past the journal's end and names nothing (see find).
+      // Added now, so that a resend later in this batch is found. Should the frame not be
+      // written, later frames fill its offsets: find compares keys, so the place costs a read only.
       state.index.add(print, state.base + frameAt + writer.position);
       writer.delivery(landedDelivery(checked, now), checked.bytes);
       results.push({ outcome: 'accepted', id: checked.id });
@@ -148,10 +148,10 @@ export class SqliteEdge {
    * The delivery stored under this key: landed (in this frame, or in the journal and not yet
    * moved), or in the inbox.
    */
-  private find(print: number, owner: string, dedupe: string, frameAt: number): Found | undefined {
+  private find(places: number[], owner: string, dedupe: string, frameAt: number): Found | undefined {
     const { state, writer } = this;
     let inInbox = !state.index.complete;
-    for (const place of state.index.placesOf(print)) {
+    for (const place of places) {
       const offset = place - state.base;
       if (place === IN_INBOX || offset < state.moved) {
         inInbox = true;
